@@ -1,0 +1,1 @@
+//! Parallel matrix kernels, serial and parallel (issue: kernels).

@@ -1,0 +1,1 @@
+//! Timing: bench, statistics, machine probe, sweeps (issue: timing).
