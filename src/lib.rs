@@ -7,6 +7,7 @@ pub mod display;
 pub mod error;
 pub mod kernels;
 pub mod par;
+pub mod plot;
 pub mod timing;
 
 pub use error::{Error, ErrorKind, Result};

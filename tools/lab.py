@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""parlab's entry point: set-up, the main job, the tests, JupyterLab.
+
+Run through ./lab (which checks that cargo and python3 exist first):
+
+    ./lab run        set up if needed, execute every notebook in notebooks/ in the
+                     real `rust` kernel, write executed copies and HTML to
+                     target/notebooks/, print a table (the main job)
+    ./lab test       set up if needed, then cargo fmt --check, clippy -D warnings,
+                     cargo test, rustdoc -D warnings, the Python tests of this
+                     tooling, and every notebook executed as a test
+    ./lab jupyter    set up if needed, open JupyterLab on notebooks/
+    ./lab setup      only the set-up (idempotent; quick when already done)
+    ./lab strip      remove outputs and execution counts from notebooks/
+
+Set-up installs evcxr_jupyter (pinned, `cargo install --locked`) when it is
+missing or at another version, registers the `rust` kernelspec, and creates a
+git-ignored virtual environment .venv/ with the packages pinned in
+tools/requirements.txt. Every step checks before it acts, so an interrupted
+set-up is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "tools" / "requirements.txt"
+EVCXR_VERSION = "0.22.0"
+CARGO_HOME = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+KERNEL_DIR = Path(
+    os.environ.get("JUPYTER_DATA_DIR", Path.home() / ".local" / "share" / "jupyter")
+) / "kernels" / "rust"
+
+
+def say(msg: str) -> None:
+    print(f"[parlab] {msg}", flush=True)
+
+
+def die(msg: str, code: int = 2) -> None:
+    print(f"[parlab] error: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def run(cmd: list[str], **kw) -> int:
+    """Runs a command with inherited stdout/stderr, so progress shows."""
+    return subprocess.call(cmd, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+# --------------------------------------------------------------------- set-up
+
+
+def venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def evcxr_binary() -> Path | None:
+    found = shutil.which("evcxr_jupyter")
+    if found:
+        return Path(found)
+    candidate = CARGO_HOME / "bin" / "evcxr_jupyter"
+    return candidate if candidate.exists() else None
+
+
+def evcxr_installed_version(binary: Path | None) -> str | None:
+    if binary is None:
+        return None
+    try:
+        out = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    # "evcxr_jupyter 0.22.0" (older versions print only the number)
+    words = out.split()
+    return words[-1] if words else None
+
+
+def ensure_evcxr() -> Path:
+    binary = evcxr_binary()
+    version = evcxr_installed_version(binary)
+    if version == EVCXR_VERSION:
+        return binary
+    why = "is not installed" if version is None else f"is at version {version}"
+    say(
+        f"evcxr_jupyter {why}; installing {EVCXR_VERSION} with "
+        "`cargo install --locked`.\n"
+        "         This compiles evcxr from source: 10-16 minutes on 2 cores. "
+        "Cargo's progress follows."
+    )
+    started = time.monotonic()
+    code = run(
+        ["cargo", "install", "--locked", "evcxr_jupyter", "--version", EVCXR_VERSION]
+    )
+    if code != 0:
+        die(
+            "`cargo install --locked evcxr_jupyter` failed (see above); "
+            "run the same command again to resume"
+        )
+    say(f"evcxr_jupyter installed in {time.monotonic() - started:.0f} s")
+    binary = evcxr_binary()
+    if binary is None or evcxr_installed_version(binary) != EVCXR_VERSION:
+        die(f"evcxr_jupyter {EVCXR_VERSION} is still not found after installing")
+    return binary
+
+
+def ensure_kernelspec(binary: Path) -> None:
+    spec = KERNEL_DIR / "kernel.json"
+    try:
+        argv = json.loads(spec.read_text())["argv"]
+        if Path(argv[0]).resolve() == binary.resolve():
+            return
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
+    say("registering the `rust` Jupyter kernel (evcxr_jupyter --install)")
+    if run([str(binary), "--install"]) != 0:
+        die("`evcxr_jupyter --install` failed")
+
+
+def requirements_digest() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def ensure_venv() -> None:
+    stamp = VENV / ".parlab-requirements"
+    python = venv_python()
+    healthy = python.exists() and subprocess.call(
+        [str(python), "-c", "import sys"], stderr=subprocess.DEVNULL
+    ) == 0
+    if healthy and stamp.exists() and stamp.read_text() == requirements_digest():
+        return
+    if not healthy:
+        if VENV.exists():
+            shutil.rmtree(VENV)
+        say("creating the Python virtual environment .venv/")
+        if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
+            shutil.rmtree(VENV, ignore_errors=True)
+            die(
+                "python3 cannot create a virtual environment; install the venv "
+                "module (Debian/Ubuntu: apt install python3-venv)"
+            )
+    say("installing the pinned Python packages from tools/requirements.txt")
+    code = run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check",
+         "-q", "-r", str(REQUIREMENTS)]
+    )
+    if code != 0:
+        die("pip install failed (see above); run the command again to resume")
+    stamp.write_text(requirements_digest())
+
+
+def setup() -> None:
+    started = time.monotonic()
+    binary = ensure_evcxr()
+    ensure_kernelspec(binary)
+    ensure_venv()
+    say(f"set-up ready ({time.monotonic() - started:.1f} s)")
+
+
+# ------------------------------------------------------------------ commands
+
+
+def notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def run_notebooks(paths: list[Path]) -> int:
+    return run(
+        [str(venv_python()), str(ROOT / "tools" / "nbrun.py"),
+         "--out", str(ROOT / "target" / "notebooks"), *map(str, paths)]
+    )
+
+
+def cmd_run(args: list[str]) -> int:
+    setup()
+    paths = [Path(a).resolve() for a in args] or notebooks()
+    return run_notebooks(paths)
+
+
+def cmd_test(args: list[str]) -> int:
+    setup()
+    steps: list[tuple[str, list[str], dict]] = [
+        ("cargo fmt --check", ["cargo", "fmt", "--all", "--check"], {}),
+        ("cargo clippy", ["cargo", "clippy", "--all-targets", "--", "-D", "warnings"], {}),
+        ("cargo test", ["cargo", "test"], {}),
+        ("cargo doc", ["cargo", "doc", "--no-deps"],
+         {"RUSTDOCFLAGS": "-D warnings"}),
+        ("tooling tests", [str(venv_python()), "-m", "unittest", "-v", "tools/test_lab.py"],
+         {}),
+        ("notebooks", [str(venv_python()), str(ROOT / "tools" / "nbrun.py"),
+                       "--out", str(ROOT / "target" / "notebooks"),
+                       *map(str, notebooks())], {}),
+    ]
+    results = []
+    for name, cmd, extra_env in steps:
+        say(f"── {name}: {' '.join(cmd[:4])}{' …' if len(cmd) > 4 else ''}")
+        started = time.monotonic()
+        env = {**os.environ, **extra_env}
+        code = run(cmd, env=env)
+        results.append((name, code, time.monotonic() - started))
+    print()
+    print(f"{'step':<20} {'seconds':>8}  status")
+    for name, code, secs in results:
+        print(f"{name:<20} {secs:8.1f}  {'ok' if code == 0 else f'FAILED (exit {code})'}")
+    failed = [name for name, code, _ in results if code != 0]
+    if failed:
+        say(f"tests failed: {', '.join(failed)}")
+        return 1
+    say("all tests passed")
+    return 0
+
+
+def cmd_jupyter(args: list[str]) -> int:
+    setup()
+    jupyter = VENV / "bin" / "jupyter"
+    return run([str(jupyter), "lab", *args], cwd=ROOT / "notebooks")
+
+
+def cmd_setup(args: list[str]) -> int:
+    setup()
+    return 0
+
+
+def cmd_strip(args: list[str]) -> int:
+    paths = [Path(a) for a in args] or notebooks()
+    changed = 0
+    for path in paths:
+        nb = json.loads(path.read_text())
+        dirty = False
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") != "code":
+                continue
+            if cell.get("outputs") or cell.get("execution_count") is not None:
+                dirty = True
+            cell["outputs"] = []
+            cell["execution_count"] = None
+            cell.get("metadata", {}).pop("execution", None)
+        if dirty:
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+            say(f"stripped {path.relative_to(ROOT) if path.is_absolute() else path}")
+            changed += 1
+    say(f"{changed} notebook(s) changed")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "test": cmd_test,
+    "jupyter": cmd_jupyter,
+    "setup": cmd_setup,
+    "strip": cmd_strip,
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    command = COMMANDS.get(argv[0])
+    if command is None:
+        die(f"unknown command {argv[0]!r}; one of: {', '.join(COMMANDS)}")
+    if shutil.which("cargo") is None:
+        die("cargo is not on PATH; install a Rust toolchain (rustc >= 1.95)")
+    return command(argv[1:])
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        die("interrupted; run the same command again to resume", 130)

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Executes notebooks headlessly in the real `rust` kernel (evcxr_jupyter) and
+fails for real.
+
+evcxr catches a panic in a cell and reports the cell as successful by default,
+so a failing `assert_eq!` would pass a naive nbclient run. This runner
+
+* starts the kernel with an evcxr configuration used only here
+  (`EVCXR_CONFIG_DIR` -> an `evcxr.toml` with `preserve_vars_on_panic = false`),
+  so a panic kills evcxr's subprocess and the cell errors;
+* treats an `error` output, an error reply, or stderr containing `panicked at`
+  as a failure, and stops the notebook at the first failing cell;
+* names the notebook, the cell number and the first lines of the error.
+
+Executed copies and HTML renderings go to --out (target/notebooks/). Notebooks
+run one after another, sharing a persistent EVCXR_TMPDIR, so ndarray, rayon and
+plotters are compiled once, not once per notebook; a lock file keeps two runners
+from using that directory at the same time.
+
+Usage: nbrun.py [--out DIR] [--timeout SECONDS] [--tmpdir DIR] NOTEBOOK...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "target"
+EVCXR_TOML = """\
+# Written by tools/nbrun.py for headless runs only: a panic in a cell must fail
+# the cell instead of being caught and reported as success.
+[evcxr]
+preserve_vars_on_panic = false
+"""
+ERROR_LINES = 12
+
+
+@dataclass
+class Result:
+    notebook: Path
+    cells: int = 0
+    executed: int = 0
+    seconds: float = 0.0
+    failure: str | None = None
+    cell_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def evcxr_environment(tmpdir: Path) -> None:
+    """Points the kernel that nbclient starts at the runner's evcxr config and
+    at a persistent build directory. The kernel inherits this process's env."""
+    config = TARGET / "evcxr-config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "evcxr.toml").write_text(EVCXR_TOML)
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    os.environ["EVCXR_CONFIG_DIR"] = str(config)
+    os.environ["EVCXR_TMPDIR"] = str(tmpdir)
+
+
+def first_lines(text: str, n: int = ERROR_LINES) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    more = len(lines) - n
+    shown = "\n".join("    " + line for line in lines[:n])
+    return shown + (f"\n    … ({more} more lines)" if more > 0 else "")
+
+
+def strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def cell_failure(cell, reply: dict | None) -> str | None:
+    """The error text of a cell that failed, or None when it passed."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            text = "\n".join(out.get("traceback") or []) or (
+                f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+            )
+            if not text.strip():
+                text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
+            return strip_ansi(text)
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            text = strip_ansi(out.get("text", ""))
+            if "panicked at" in text:
+                return text
+    if reply is not None and reply.get("content", {}).get("status") == "error":
+        content = reply["content"]
+        return strip_ansi(
+            "\n".join(content.get("traceback") or [])
+            or f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
+        )
+    return None
+
+
+async def execute(path: Path, timeout: int) -> tuple[Result, nbformat.NotebookNode]:
+    nb = nbformat.read(path, as_version=4)
+    result = Result(notebook=path)
+    code_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    result.cells = len(code_cells)
+    replies: dict[int, dict] = {}
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        replies[cell_index] = execute_reply
+
+    client = NotebookClient(
+        nb,
+        kernel_name="rust",
+        timeout=timeout,
+        startup_timeout=180,
+        allow_errors=True,
+        record_timing=True,
+        resources={"metadata": {"path": str(path.parent)}},
+        on_cell_executed=on_cell_executed,
+    )
+    started = time.monotonic()
+    try:
+        async with client.async_setup_kernel():
+            msg_id = client.kc.kernel_info()
+            info = await client.async_wait_for_reply(msg_id)
+            if info is not None and "language_info" in info["content"]:
+                nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code" or not cell.source.strip():
+                    continue
+                cell_started = time.monotonic()
+                try:
+                    await client.async_execute_cell(
+                        cell, index, execution_count=client.code_cells_executed + 1
+                    )
+                except Exception as e:  # timeouts, a dead kernel
+                    error = f"{type(e).__name__}: {e}"
+                else:
+                    error = cell_failure(cell, replies.get(index))
+                result.cell_seconds.append(time.monotonic() - cell_started)
+                result.executed += 1
+                if error is not None:
+                    source = cell.source.strip().splitlines()[0][:80]
+                    result.failure = (
+                        f"{rel(path)}, cell {index + 1} (`{source}`) failed:\n"
+                        f"{first_lines(error)}"
+                    )
+                    break
+    except Exception as e:  # the kernel did not start
+        result.failure = f"{rel(path)}: kernel error: {type(e).__name__}: {e}"
+    result.seconds = time.monotonic() - started
+    return result, nb
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def render(nb: nbformat.NotebookNode, stem: str, out: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out / f"{stem}.ipynb")
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    tmp = out / f".{stem}.html.tmp"
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out / f"{stem}.html")
+
+
+def run_notebook(path: Path, out: Path | None, timeout: int = 1200) -> Result:
+    result, nb = asyncio.run(execute(path, timeout))
+    if out is not None:
+        render(nb, path.stem, out)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=TARGET / "notebooks")
+    parser.add_argument("--timeout", type=int, default=1200, help="seconds per cell")
+    parser.add_argument("--tmpdir", type=Path, default=TARGET / "evcxr-tmp")
+    args = parser.parse_args(argv)
+
+    evcxr_environment(args.tmpdir)
+    lock = open(args.tmpdir.parent / f"{args.tmpdir.name}.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting: another runner is using {args.tmpdir}", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+
+    results = []
+    for path in args.notebooks:
+        print(f"[nbrun] {rel(path)} …", flush=True)
+        result = run_notebook(path.resolve(), args.out, args.timeout)
+        status = "ok" if result.ok else "FAILED"
+        print(f"[nbrun] {rel(path)}: {status} in {result.seconds:.1f} s", flush=True)
+        if not result.ok:
+            print(result.failure, file=sys.stderr, flush=True)
+        results.append(result)
+
+    width = max(len(rel(r.notebook)) for r in results)
+    print()
+    print(f"{'notebook':<{width}}  {'cells':>5}  {'seconds':>8}  status")
+    for r in results:
+        status = "ok" if r.ok else f"FAILED at cell {r.executed}/{r.cells}"
+        print(f"{rel(r.notebook):<{width}}  {r.cells:>5}  {r.seconds:8.1f}  {status}")
+    total = sum(r.seconds for r in results)
+    print(f"{'total':<{width}}  {sum(r.cells for r in results):>5}  {total:8.1f}")
+    print(f"executed notebooks and HTML: {rel(args.out)}/")
+    summary = [
+        {"notebook": rel(r.notebook), "cells": r.cells, "seconds": round(r.seconds, 2),
+         "ok": r.ok, "failure": r.failure,
+         "cell_seconds": [round(s, 2) for s in r.cell_seconds]}
+        for r in results
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print(file=sys.stderr)
+        for r in failed:
+            print(r.failure, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,147 @@
+"""Tests of parlab's tooling: clean notebooks, one source of truth for the
+Python pins, and a notebook runner that fails for real.
+
+Run by `./lab test` with the virtual environment's Python:
+    .venv/bin/python -m unittest -v tools/test_lab.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lab  # noqa: E402
+import nbrun  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tools" / "fixtures"
+
+
+def parse_requirements() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "tools" / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def parse_environment_yml() -> dict[str, str]:
+    pins = {}
+    in_deps = False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        stripped = line.split("#")[0].rstrip()
+        if not stripped:
+            continue
+        if not line.startswith((" ", "-")):
+            in_deps = stripped.startswith("dependencies:")
+            continue
+        if in_deps:
+            m = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)\s*=+\s*([^\s=]+)", stripped)
+            if m is None:
+                raise AssertionError(f"environment.yml: unpinned dependency {stripped!r}")
+            pins[m.group(1).lower()] = m.group(2)
+    return pins
+
+
+class PinsAgree(unittest.TestCase):
+    def test_environment_yml_pins_equal_requirements(self):
+        req = parse_requirements()
+        env = parse_environment_yml()
+        self.assertTrue(req, "tools/requirements.txt has no pins")
+        for name, version in req.items():
+            self.assertIn(name, env, f"{name} is in requirements.txt but not environment.yml")
+            self.assertEqual(env[name], version, f"{name}: environment.yml and requirements.txt differ")
+        extra = set(env) - set(req) - {"python", "evcxr"}
+        self.assertEqual(extra, set(), "packages in environment.yml but not requirements.txt")
+
+    def test_evcxr_pin_matches_setup(self):
+        self.assertEqual(parse_environment_yml()["evcxr"], lab.EVCXR_VERSION)
+
+
+class NotebooksStoredClean(unittest.TestCase):
+    def notebooks(self):
+        paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+        self.assertTrue(paths, "no notebooks in notebooks/")
+        return paths
+
+    def test_no_outputs_or_execution_counts(self):
+        for path in self.notebooks():
+            nb = json.loads(path.read_text())
+            for i, cell in enumerate(nb["cells"], 1):
+                if cell["cell_type"] != "code":
+                    continue
+                self.assertEqual(cell.get("outputs"), [], f"{path.name} cell {i} has outputs; run ./lab strip")
+                self.assertIsNone(cell.get("execution_count"), f"{path.name} cell {i} has an execution count; run ./lab strip")
+
+    def test_rust_kernel_and_crate_loaded_by_path(self):
+        for path in self.notebooks():
+            nb = json.loads(path.read_text())
+            self.assertEqual(nb["metadata"]["kernelspec"]["name"], "rust", path.name)
+            sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+            deps = [s for s in sources if ":dep parlab" in s]
+            self.assertTrue(deps, f"{path.name} never loads parlab")
+            self.assertIn(':dep parlab = { path = ".." }', deps[0], path.name)
+
+    def test_strip_removes_outputs(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / "x.ipynb"
+            nb = json.loads((FIXTURES / "pass.ipynb").read_text())
+            nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+            nb["cells"][1]["execution_count"] = 3
+            p.write_text(json.dumps(nb))
+            lab.cmd_strip([str(p)])
+            cleaned = json.loads(p.read_text())
+            self.assertEqual(cleaned["cells"][1]["outputs"], [])
+            self.assertIsNone(cleaned["cells"][1]["execution_count"])
+
+
+class RunnerFailsForReal(unittest.TestCase):
+    """Each case starts a real evcxr kernel."""
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("evcxr_jupyter") is None and not (lab.CARGO_HOME / "bin" / "evcxr_jupyter").exists():
+            raise unittest.SkipTest("evcxr_jupyter is not installed (run ./lab setup)")
+        nbrun.evcxr_environment(nbrun.TARGET / "evcxr-tmp-fixtures")
+
+    def run_fixture(self, name):
+        return nbrun.run_notebook(FIXTURES / name, out=None, timeout=600)
+
+    def test_passing_notebook_passes(self):
+        r = self.run_fixture("pass.ipynb")
+        self.assertTrue(r.ok, r.failure)
+        self.assertEqual(r.executed, r.cells)
+        self.assertEqual(r.cells, 2)
+
+    def test_failing_assert_fails_and_names_the_cell(self):
+        r = self.run_fixture("fail_assert.ipynb")
+        self.assertFalse(r.ok)
+        self.assertIn("fail_assert.ipynb", r.failure)
+        self.assertIn("cell 3", r.failure)
+        self.assertIn("deliberately wrong", r.failure)
+        self.assertEqual(r.executed, 2, "the runner must stop at the failing cell")
+
+    def test_caught_panic_printed_to_stderr_fails(self):
+        r = self.run_fixture("fail_caught_panic.ipynb")
+        self.assertFalse(r.ok)
+        self.assertIn("panicked at", r.failure)
+        self.assertIn("caught but reported", r.failure)
+
+    def test_compile_error_fails(self):
+        r = self.run_fixture("fail_compile.ipynb")
+        self.assertFalse(r.ok)
+        self.assertIn("cell 2", r.failure)
+        self.assertIn("mismatched types", r.failure)
+
+
+if __name__ == "__main__":
+    unittest.main()
