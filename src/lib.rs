@@ -11,3 +11,12 @@ pub mod plot;
 pub mod timing;
 
 pub use error::{Error, ErrorKind, Result};
+
+/// The ndarray version parlab is built with: use `parlab::ndarray` in notebooks
+/// so that arrays and kernels agree on one version.
+pub use ndarray;
+/// The rayon version parlab is built with.
+pub use rayon;
+
+/// parlab's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -71,17 +71,21 @@ def evcxr_binary() -> Path | None:
 
 
 def evcxr_installed_version(binary: Path | None) -> str | None:
+    """The version cargo installed, from `cargo install --list`
+    (evcxr_jupyter has no --version flag)."""
     if binary is None:
         return None
     try:
-        out = subprocess.run(
-            [str(binary), "--version"], capture_output=True, text=True, timeout=30
+        listing = subprocess.run(
+            ["cargo", "install", "--list"], capture_output=True, text=True, timeout=60
         ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
-    # "evcxr_jupyter 0.22.0" (older versions print only the number)
-    words = out.split()
-    return words[-1] if words else None
+    for line in listing.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "evcxr_jupyter" and words[1].startswith("v"):
+            return words[1][1:].rstrip(":")
+    return "unknown (not installed by cargo)"
 
 
 def ensure_evcxr() -> Path:
@@ -245,7 +249,7 @@ def cmd_strip(args: list[str]) -> int:
             cell.get("metadata", {}).pop("execution", None)
         if dirty:
             path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-            say(f"stripped {path.relative_to(ROOT) if path.is_absolute() else path}")
+            say(f"stripped {path}")
             changed += 1
     say(f"{changed} notebook(s) changed")
     return 0
