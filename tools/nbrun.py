@@ -53,6 +53,7 @@ class Result:
     executed: int = 0
     seconds: float = 0.0
     failure: str | None = None
+    failed_cell: int | None = None
     cell_seconds: list[float] = field(default_factory=list)
 
     @property
@@ -69,6 +70,8 @@ def evcxr_environment(tmpdir: Path) -> None:
     tmpdir.mkdir(parents=True, exist_ok=True)
     os.environ["EVCXR_CONFIG_DIR"] = str(config)
     os.environ["EVCXR_TMPDIR"] = str(tmpdir)
+    # Short failure messages: the panic message, not a 60-line backtrace.
+    os.environ["RUST_BACKTRACE"] = "0"
 
 
 def first_lines(text: str, n: int = ERROR_LINES) -> str:
@@ -85,27 +88,35 @@ def strip_ansi(text: str) -> str:
 
 
 def cell_failure(cell, reply: dict | None) -> str | None:
-    """The error text of a cell that failed, or None when it passed."""
+    """The error text of a cell that failed, or None when it passed.
+
+    A panic shows up twice: evcxr's error output ("Subprocess terminated …")
+    and the panic message on stderr. Both are returned, stderr first, as that
+    is where the assertion's message is."""
+    stderr = "".join(
+        out.get("text", "")
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream" and out.get("name") == "stderr"
+    )
+    stderr = strip_ansi(stderr)
+    panic = ""
+    if "panicked at" in stderr:
+        start = stderr.rfind("\n", 0, stderr.index("panicked at")) + 1
+        panic = stderr[start:].split("stack backtrace:")[0].strip()
+    errors = []
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            text = "\n".join(out.get("traceback") or []) or (
-                f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-            )
-            if not text.strip():
-                text = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-            return strip_ansi(text)
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "stream" and out.get("name") == "stderr":
-            text = strip_ansi(out.get("text", ""))
-            if "panicked at" in text:
-                return text
-    if reply is not None and reply.get("content", {}).get("status") == "error":
+            text = "\n".join(out.get("traceback") or []).strip()
+            errors.append(strip_ansi(text or f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"))
+    if not errors and reply is not None and reply.get("content", {}).get("status") == "error":
         content = reply["content"]
-        return strip_ansi(
+        errors.append(strip_ansi(
             "\n".join(content.get("traceback") or [])
             or f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
-        )
-    return None
+        ))
+    if not errors and not panic:
+        return None
+    return "\n".join(part for part in [panic, *errors] if part)
 
 
 async def execute(path: Path, timeout: int) -> tuple[Result, nbformat.NotebookNode]:
@@ -150,6 +161,7 @@ async def execute(path: Path, timeout: int) -> tuple[Result, nbformat.NotebookNo
                 result.cell_seconds.append(time.monotonic() - cell_started)
                 result.executed += 1
                 if error is not None:
+                    result.failed_cell = index + 1
                     source = cell.source.strip().splitlines()[0][:80]
                     result.failure = (
                         f"{rel(path)}, cell {index + 1} (`{source}`) failed:\n"
@@ -217,7 +229,7 @@ def main(argv: list[str]) -> int:
     print()
     print(f"{'notebook':<{width}}  {'cells':>5}  {'seconds':>8}  status")
     for r in results:
-        status = "ok" if r.ok else f"FAILED at cell {r.executed}/{r.cells}"
+        status = "ok" if r.ok else f"FAILED at cell {r.failed_cell}"
         print(f"{rel(r.notebook):<{width}}  {r.cells:>5}  {r.seconds:8.1f}  {status}")
     total = sum(r.seconds for r in results)
     print(f"{'total':<{width}}  {sum(r.cells for r in results):>5}  {total:8.1f}")
