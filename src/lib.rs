@@ -3,12 +3,15 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod catch;
 pub mod display;
 pub mod error;
 pub mod kernels;
 pub mod par;
 pub mod plot;
+pub mod profile;
 pub mod timing;
+pub mod units;
 
 pub use error::{Error, ErrorKind, Result};
 

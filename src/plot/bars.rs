@@ -22,7 +22,12 @@ pub struct Bar {
 impl Bar {
     /// A bar with a label and a value.
     pub fn new(label: impl Into<String>, value: f64) -> Self {
-        Bar { label: label.into(), value, range: None, note: None }
+        Bar {
+            label: label.into(),
+            value,
+            range: None,
+            note: None,
+        }
     }
 
     /// Adds an error bar from `low` to `high`.
@@ -55,7 +60,10 @@ impl Bar {
 /// infinite (the message names the bar); [`ErrorKind::Plot`] if drawing fails.
 pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
     if bars.is_empty() {
-        return Err(Error::new(ErrorKind::InvalidInput, format!("bar chart {title:?}: no bars to draw")));
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("bar chart {title:?}: no bars to draw"),
+        ));
     }
     let mut top: f64 = 0.0;
     for b in bars {
@@ -63,7 +71,10 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
         if b.value < 0.0 {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("value of {:?} is {}: bars need values ≥ 0", b.label, b.value),
+                format!(
+                    "value of {:?} is {}: bars need values ≥ 0",
+                    b.label, b.value
+                ),
             ));
         }
         top = top.max(b.value);
@@ -92,7 +103,9 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
             .disable_x_mesh()
             .y_desc(y_label)
             .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => bars.get(*i).map(|b| b.label.clone()).unwrap_or_default(),
+                SegmentValue::CenterOf(i) => {
+                    bars.get(*i).map(|b| b.label.clone()).unwrap_or_default()
+                }
                 _ => String::new(),
             })
             .label_style(("sans-serif", 14).into_font().color(&BLACK))
@@ -103,7 +116,10 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
                 let mut r = Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), b.value)],
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), b.value),
+                    ],
                     fill.filled(),
                 );
                 r.set_margin(0, 0, 14, 14);
@@ -113,7 +129,14 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
         chart
             .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
                 b.range.map(|(lo, hi)| {
-                    ErrorBar::new_vertical(SegmentValue::CenterOf(i), lo, b.value, hi, BLACK.stroke_width(2), 12)
+                    ErrorBar::new_vertical(
+                        SegmentValue::CenterOf(i),
+                        lo,
+                        b.value,
+                        hi,
+                        BLACK.stroke_width(2),
+                        12,
+                    )
                 })
             }))
             .map_err(plot_error)?;
@@ -124,10 +147,12 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
                     Text::new(
                         t.clone(),
                         (SegmentValue::CenterOf(i), y + top * 0.02),
-                        ("sans-serif", 15).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
-                            plotters::style::text_anchor::HPos::Center,
-                            plotters::style::text_anchor::VPos::Bottom,
-                        )),
+                        ("sans-serif", 15).into_font().color(&BLACK).pos(
+                            plotters::style::text_anchor::Pos::new(
+                                plotters::style::text_anchor::HPos::Center,
+                                plotters::style::text_anchor::VPos::Bottom,
+                            ),
+                        ),
                     )
                 })
             }))
@@ -143,12 +168,20 @@ mod tests {
 
     #[test]
     fn one_rect_per_bar_plus_background() {
-        let svg = bars("t", "time (ms)", &[Bar::new("a", 1.0), Bar::new("b", 2.0), Bar::new("c", 0.0)]).unwrap();
+        let svg = bars(
+            "t",
+            "time (ms)",
+            &[Bar::new("a", 1.0), Bar::new("b", 2.0), Bar::new("c", 0.0)],
+        )
+        .unwrap();
         let s = svg.as_str();
         assert!(s.starts_with("<svg"), "{}", &s[..40]);
         let texts = crate::plot::svg_texts(s);
         for t in ["t", "time (ms)", "a", "b", "c"] {
-            assert!(texts.iter().any(|x| x == t), "text {t:?} missing in {texts:?}");
+            assert!(
+                texts.iter().any(|x| x == t),
+                "text {t:?} missing in {texts:?}"
+            );
         }
         // background + 3 bars
         assert_eq!(s.matches("<rect").count(), 4, "{s}");

@@ -37,8 +37,12 @@ pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
     let mut rest = svg;
     while let Some(start) = rest.find("<text") {
         rest = &rest[start..];
-        let Some(open_end) = rest.find('>') else { break };
-        let Some(close) = rest.find("</text>") else { break };
+        let Some(open_end) = rest.find('>') else {
+            break;
+        };
+        let Some(close) = rest.find("</text>") else {
+            break;
+        };
         out.push(rest[open_end + 1..close].trim().to_string());
         rest = &rest[close + 7..];
     }
