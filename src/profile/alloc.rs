@@ -16,13 +16,14 @@
 //! }
 //! ```
 //!
-//! **In an evcxr notebook this does not work**, and parlab says so rather than
-//! pretend: the global allocator is chosen when the final binary is linked, and
-//! evcxr's binary is linked long before a cell is compiled; each cell is a
-//! shared library that evcxr loads, and rustc refuses a `#[global_allocator]`
-//! there as a second allocator is not allowed once std has one. In notebooks,
-//! use [`memit`](super::memit) (resident memory), or run the code as a program
-//! (`examples/`) with the allocator installed.
+//! **In an evcxr notebook it works within one cell** (measured with evcxr
+//! 0.22): each cell is compiled into its own shared library with its own copy of
+//! std, so a cell that declares the `#[global_allocator]` static counts the
+//! allocations of code compiled into it — the cell's code and the libraries
+//! linked into it, parlab included. evcxr re-declares the static in every later
+//! cell, so **the counters start again at zero in each cell**, and a cell sees
+//! frees of memory that earlier cells allocated. Call [`count_allocs`] in the
+//! same cell as the code it measures.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
