@@ -2,7 +2,9 @@
 
 use plotters::prelude::*;
 
-use super::{SIZE, check_finite, plot_error};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{PALETTE, SIZE, check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -93,50 +95,44 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
         let n = bars.len();
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
-            .margin(12)
+            .margin(14)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .y_desc(y_label)
-            .x_label_formatter(&|x| match x {
-                SegmentValue::CenterOf(i) => {
-                    bars.get(*i).map(|b| b.label.clone()).unwrap_or_default()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < n {
+                    bars[i as usize].label.clone()
+                } else {
+                    String::new()
                 }
-                _ => String::new(),
             })
+            .y_desc(y_label)
+            .y_label_formatter(&|v| super::tick(*v))
             .label_style(("sans-serif", 14).into_font().color(&BLACK))
             .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
+            .max_light_lines(1)
+            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
             .draw()
             .map_err(plot_error)?;
-        let fill = RGBColor(0x3b, 0x75, 0xaf);
+        let fill = PALETTE[0];
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
-                let mut r = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), b.value),
-                    ],
+                Rectangle::new(
+                    [(i as f64 - 0.35, 0.0), (i as f64 + 0.35, b.value)],
                     fill.filled(),
-                );
-                r.set_margin(0, 0, 14, 14);
-                r
+                )
             }))
             .map_err(plot_error)?;
         chart
             .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
                 b.range.map(|(lo, hi)| {
-                    ErrorBar::new_vertical(
-                        SegmentValue::CenterOf(i),
-                        lo,
-                        b.value,
-                        hi,
-                        BLACK.stroke_width(2),
-                        12,
-                    )
+                    ErrorBar::new_vertical(i as f64, lo, b.value, hi, BLACK.stroke_width(2), 12)
                 })
             }))
             .map_err(plot_error)?;
@@ -146,13 +142,11 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
                 b.note.as_ref().map(|t| {
                     Text::new(
                         t.clone(),
-                        (SegmentValue::CenterOf(i), y + top * 0.02),
-                        ("sans-serif", 15).into_font().color(&BLACK).pos(
-                            plotters::style::text_anchor::Pos::new(
-                                plotters::style::text_anchor::HPos::Center,
-                                plotters::style::text_anchor::VPos::Bottom,
-                            ),
-                        ),
+                        (i as f64, y + top * 0.015),
+                        ("sans-serif", 15)
+                            .into_font()
+                            .color(&BLACK)
+                            .pos(Pos::new(HPos::Center, VPos::Bottom)),
                     )
                 })
             }))

@@ -7,10 +7,55 @@
 //! JupyterLab themes. Text is SVG `<text>`: no system fonts are needed.
 
 mod bars;
+mod image;
+mod lines;
+mod profile;
+mod samples;
 
 pub use bars::{Bar, bars};
+pub use image::{ColorMap, Png, image};
+pub use lines::{Ceiling, LineChart, Series, scaling};
+pub use samples::strip;
+
+use plotters::style::RGBColor;
 
 use crate::error::{Error, ErrorKind, Result};
+
+/// Series colours: distinguishable, and dark enough on the white background.
+pub(crate) const PALETTE: [RGBColor; 6] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x8c, 0x56, 0x4b),
+];
+
+/// A tick label: `500`, `2.5`, `0.04`, `10k`, `1M`, `100G` — no `1000000.0`.
+pub(crate) fn tick(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    for (scale, suffix) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e4, "k")] {
+        if a >= scale {
+            let div = if suffix == "k" { 1e3 } else { scale };
+            return format!("{}{}", trim(format!("{:.2}", v / div)), suffix);
+        }
+    }
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        let digits = (-a.log10()).ceil() as usize + 1;
+        trim(format!("{v:.digits$}"))
+    }
+}
 
 /// Width and height of charts, in pixels.
 pub const SIZE: (u32, u32) = (720, 400);
@@ -47,4 +92,18 @@ pub(crate) fn svg_texts(svg: &str) -> Vec<String> {
         rest = &rest[close + 7..];
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(super::tick(1000.0), "1000");
+        assert_eq!(super::tick(100000000.0), "100M");
+        assert_eq!(super::tick(10000.0), "10k");
+        assert_eq!(super::tick(2.5), "2.5");
+        assert_eq!(super::tick(500.0), "500");
+        assert_eq!(super::tick(0.04), "0.04");
+        assert_eq!(super::tick(0.0), "0");
+    }
 }

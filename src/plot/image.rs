@@ -1,0 +1,190 @@
+//! 2D arrays as images with a colour map, encoded as PNG.
+
+use base64::Engine as _;
+use ndarray::ArrayView2;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A PNG image that displays inline in a notebook and saves to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Png {
+    /// The encoded PNG file.
+    pub bytes: Vec<u8>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl Png {
+    /// Shows the image in a notebook.
+    pub fn evcxr_display(&self) {
+        crate::display::emit(
+            "image/png",
+            &base64::engine::general_purpose::STANDARD.encode(&self.bytes),
+        );
+    }
+
+    /// Writes the PNG to `path` atomically.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] naming the path.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::display::write_atomic(path.as_ref(), &self.bytes)
+    }
+}
+
+/// Colour maps for [`image`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColorMap {
+    /// Black to white.
+    Gray,
+    /// Perceptually uniform dark blue → green → yellow (matplotlib's default).
+    Viridis,
+}
+
+impl ColorMap {
+    /// The colour for `t` in `0..=1` (clamped).
+    pub fn rgb(self, t: f64) -> [u8; 3] {
+        let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
+        match self {
+            ColorMap::Gray => {
+                let v = (255.0 * t).round() as u8;
+                [v, v, v]
+            }
+            ColorMap::Viridis => {
+                // Nine samples of matplotlib's viridis, linearly interpolated.
+                const V: [[f64; 3]; 9] = [
+                    [68.0, 1.0, 84.0],
+                    [71.0, 44.0, 122.0],
+                    [59.0, 81.0, 139.0],
+                    [44.0, 113.0, 142.0],
+                    [33.0, 144.0, 141.0],
+                    [39.0, 173.0, 129.0],
+                    [92.0, 200.0, 99.0],
+                    [170.0, 220.0, 50.0],
+                    [253.0, 231.0, 37.0],
+                ];
+                let x = t * 8.0;
+                let i = (x.floor() as usize).min(7);
+                let f = x - i as f64;
+                let mut out = [0u8; 3];
+                for (c, o) in out.iter_mut().enumerate() {
+                    *o = (V[i][c] + f * (V[i + 1][c] - V[i][c])).round() as u8;
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Draws a 2D array as a PNG, row 0 at the top, scaling values from their
+/// minimum (first colour) to their maximum (last colour).
+///
+/// ```
+/// use parlab::ndarray::Array2;
+/// use parlab::plot::{image, ColorMap};
+/// let a = Array2::from_shape_fn((64, 128), |(i, j)| (i + j) as f32);
+/// let png = image(a.view(), ColorMap::Viridis).unwrap();
+/// assert_eq!((png.width, png.height), (128, 64));
+/// assert_eq!(&png.bytes[1..4], b"PNG");
+/// ```
+///
+/// # Errors
+/// [`ErrorKind::InvalidInput`] for an empty array or one with a NaN or
+/// infinite value (naming its position); [`ErrorKind::Plot`] if encoding fails.
+pub fn image<T: Copy + Into<f64>>(a: ArrayView2<'_, T>, map: ColorMap) -> Result<Png> {
+    let (h, w) = a.dim();
+    if h == 0 || w == 0 {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot draw an empty {h}×{w} image"),
+        ));
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for ((i, j), &v) in a.indexed_iter() {
+        let v: f64 = v.into();
+        if !v.is_finite() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("image value at [{i}, {j}] is {v}"),
+            ));
+        }
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let mut rgb = Vec::with_capacity(3 * h * w);
+    for row in a.rows() {
+        for &v in row {
+            rgb.extend_from_slice(&map.rgb((v.into() - lo) / span));
+        }
+    }
+    let (width, height) = (
+        u32::try_from(w).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("image width {w} is too large"),
+            )
+        })?,
+        u32::try_from(h).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("image height {h} is too large"),
+            )
+        })?,
+    );
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, width, height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let plot = |e: png::EncodingError| {
+            Error::new(ErrorKind::Plot, "cannot encode the PNG").with_source(e)
+        };
+        let mut writer = enc.write_header().map_err(plot)?;
+        writer.write_image_data(&rgb).map_err(plot)?;
+        writer.finish().map_err(plot)?;
+    }
+    Ok(Png {
+        bytes,
+        width,
+        height,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn decodes_back_to_the_colour_map() {
+        let a = Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64);
+        let png = image(a.view(), ColorMap::Gray).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(&png.bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (4, 3));
+        assert_eq!(&buf[..3], &[0, 0, 0], "minimum is black");
+        assert_eq!(&buf[33..36], &[255, 255, 255], "maximum is white");
+    }
+
+    #[test]
+    fn empty_and_nan_are_errors() {
+        let e = image(Array2::<f32>::zeros((0, 5)).view(), ColorMap::Gray).unwrap_err();
+        assert!(e.to_string().contains("empty 0×5"), "{e}");
+        let mut a = Array2::<f32>::zeros((2, 2));
+        a[[1, 0]] = f32::NAN;
+        let e = image(a.view(), ColorMap::Viridis).unwrap_err();
+        assert!(e.to_string().contains("[1, 0]"), "{e}");
+    }
+
+    #[test]
+    fn viridis_ends() {
+        assert_eq!(ColorMap::Viridis.rgb(0.0), [68, 1, 84]);
+        assert_eq!(ColorMap::Viridis.rgb(1.0), [253, 231, 37]);
+    }
+}
