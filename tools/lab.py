@@ -161,6 +161,21 @@ def ensure_venv() -> None:
     stamp.write_text(requirements_digest())
 
 
+def ensure_chromium() -> None:
+    """The browser test needs a headless Chromium (Debian's package)."""
+    if any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        die("the browser test needs Chromium; install it (Debian: apt-get install chromium)")
+    say("installing Debian's chromium for the browser test (apt-get, 1-2 minutes)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if run([apt, "install", "-y", "-q", "chromium"], env=env) != 0:
+        run([apt, "update", "-q"], env=env)
+        if run([apt, "install", "-y", "-q", "chromium"], env=env) != 0:
+            die("apt-get install chromium failed (see above)")
+
+
 def setup() -> None:
     started = time.monotonic()
     binary = ensure_evcxr()
@@ -191,10 +206,12 @@ def cmd_run(args: list[str]) -> int:
 
 def cmd_test(args: list[str]) -> int:
     setup()
+    ensure_chromium()
     steps: list[tuple[str, list[str], dict]] = [
         ("cargo fmt --check", ["cargo", "fmt", "--all", "--check"], {}),
-        ("cargo clippy", ["cargo", "clippy", "--all-targets", "--", "-D", "warnings"], {}),
+        ("cargo clippy", ["cargo", "clippy", "--all-targets", "--all-features", "--", "-D", "warnings"], {}),
         ("cargo test", ["cargo", "test"], {}),
+        ("cargo test flamegraph", ["cargo", "test", "--features", "flamegraph", "--lib", "profile"], {}),
         ("cargo doc", ["cargo", "doc", "--no-deps"],
          {"RUSTDOCFLAGS": "-D warnings"}),
         ("tooling tests", [str(venv_python()), "-m", "unittest", "-v", "tools/test_lab.py"],
@@ -202,6 +219,7 @@ def cmd_test(args: list[str]) -> int:
         ("notebooks", [str(venv_python()), str(ROOT / "tools" / "nbrun.py"),
                        "--out", str(ROOT / "target" / "notebooks"),
                        *map(str, notebooks())], {}),
+        ("browser", [str(venv_python()), "-m", "unittest", "-v", "tools/test_render.py"], {}),
     ]
     results = []
     for name, cmd, extra_env in steps:
