@@ -6,6 +6,7 @@
 mod catch;
 pub mod display;
 pub mod error;
+pub mod exercise;
 pub mod kernels;
 pub mod par;
 pub mod plot;

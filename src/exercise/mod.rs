@@ -1,0 +1,197 @@
+//! Classroom exercises that check themselves.
+//!
+//! A student cell holds a function with a `todo!()` body; the next cell hands
+//! that function to a checker of this module, which runs it on hidden cases
+//! (sizes not divisible by the thread count, empty inputs, strided views, fixed
+//! seeds) and reports one of three outcomes, without ever crashing the notebook:
+//!
+//! - **passed** — every hidden case agrees with the reference;
+//! - **failed** — says exactly what is wrong, e.g. `rows 1020–1022 were never
+//!   written: your chunks drop the remainder`;
+//! - **not done yet** — the function still panics with `todo!()`.
+//!
+//! The student's function runs under `catch_unwind` with a quiet panic hook, so
+//! a panic in it is reported, not printed. Each checker shows its result as
+//! HTML at once (and again as the cell's value, if it is the last expression);
+//! the HTML carries `data-parlab-check="passed|failed|not-done"`, which the
+//! notebook runner reads: in a `*.solution.ipynb` every check must pass, in a
+//! student notebook every check must say "not done yet".
+//!
+//! ```
+//! use parlab::exercise::{self, Status};
+//! // A correct solution of exercise 1.1:
+//! fn chunk_bounds(rows: usize, threads: usize) -> Vec<(usize, usize)> {
+//!     parlab::par::chunk_ranges(rows, threads).into_iter().map(|r| (r.start, r.end)).collect()
+//! }
+//! assert_eq!(exercise::check_chunk_bounds(chunk_bounds).status, Status::Passed);
+//! // The stub a student starts from:
+//! fn stub(_rows: usize, _threads: usize) -> Vec<(usize, usize)> { todo!() }
+//! assert_eq!(exercise::check_chunk_bounds(stub).status, Status::NotDone);
+//! ```
+
+mod matrix_add;
+mod verification;
+
+pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};
+pub use verification::{check_first_mismatch, check_kahan_sum};
+
+use crate::display::escape_html;
+
+/// The outcome of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every hidden case agrees with the reference.
+    Passed,
+    /// A hidden case disagrees, or the function panicked on it.
+    Failed,
+    /// The function still panics with `todo!()` / `unimplemented!()`.
+    NotDone,
+}
+
+impl Status {
+    /// `passed`, `failed` or `not-done`: the value of the HTML marker.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::NotDone => "not-done",
+        }
+    }
+}
+
+/// What a checker found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The exercise, e.g. `1.1 chunk_bounds`.
+    pub exercise: String,
+    /// Passed, failed or not done yet.
+    pub status: Status,
+    /// What was checked, or exactly what is wrong.
+    pub message: String,
+}
+
+impl Check {
+    /// The check as an HTML box, marked for the notebook runner.
+    pub fn to_html(&self) -> String {
+        let (color, word) = match self.status {
+            Status::Passed => ("#1a7f37", "✔ passed"),
+            Status::Failed => ("#cf222e", "✘ not yet right"),
+            Status::NotDone => ("#6e7781", "… not done yet"),
+        };
+        format!(
+            "<div class=\"parlab-check\" data-parlab-check=\"{}\" data-exercise=\"{}\" \
+             style=\"border-left:6px solid {color};padding:6px 10px;margin:4px 0;\
+             background:rgba(127,127,127,0.08)\"><b style=\"color:{color}\">Exercise {} — {word}</b>\
+             <br><span style=\"white-space:pre-wrap\">{}</span></div>",
+            self.status.as_str(),
+            escape_html(&self.exercise),
+            escape_html(&self.exercise),
+            escape_html(&self.message),
+        )
+    }
+
+    /// Shows the check in a notebook.
+    pub fn evcxr_display(&self) {
+        crate::display::emit("text/html", &self.to_html());
+    }
+
+    /// `true` when the check passed.
+    pub fn passed(&self) -> bool {
+        self.status == Status::Passed
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let word = match self.status {
+            Status::Passed => "passed",
+            Status::Failed => "not yet right",
+            Status::NotDone => "not done yet",
+        };
+        write!(f, "Exercise {}: {word}. {}", self.exercise, self.message)
+    }
+}
+
+/// Why a hidden case did not pass.
+pub(crate) enum Problem {
+    /// The student's function panicked with `todo!()`.
+    NotDone,
+    /// Anything else, with the message for the student.
+    Wrong(String),
+}
+
+/// Runs a student's function on one case, turning a panic into a [`Problem`].
+pub(crate) fn call<R>(f: impl FnOnce() -> R, case: &str) -> Result<R, Problem> {
+    crate::catch::catch_silently(std::panic::AssertUnwindSafe(f)).map_err(|msg| {
+        if msg.starts_with("not yet implemented") || msg.starts_with("not implemented") {
+            Problem::NotDone
+        } else {
+            Problem::Wrong(format!("your function panicked on {case}: {msg}"))
+        }
+    })
+}
+
+/// Builds the [`Check`] from the outcome of all cases and shows it at once.
+pub(crate) fn finish(exercise: &str, function: &str, outcome: Result<String, Problem>) -> Check {
+    let (status, message) = match outcome {
+        Ok(summary) => (Status::Passed, summary),
+        Err(Problem::NotDone) => (
+            Status::NotDone,
+            format!(
+                "`{function}` still has its `todo!()`: write it in the cell above, run that cell, then this one."
+            ),
+        ),
+        Err(Problem::Wrong(msg)) => (Status::Failed, msg),
+    };
+    let check = Check {
+        exercise: exercise.to_string(),
+        status,
+        message,
+    };
+    check.evcxr_display();
+    check
+}
+
+/// Formats a set of row indices as ranges: `0–3, 8, 10–11`.
+pub(crate) fn ranges(rows: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let start = rows[i];
+        let mut end = start;
+        while i + 1 < rows.len() && rows[i + 1] == end + 1 {
+            i += 1;
+            end = rows[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+        i += 1;
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_compact() {
+        assert_eq!(ranges(&[0, 1, 2, 3, 8, 10, 11]), "0–3, 8, 10–11");
+        assert_eq!(ranges(&[]), "");
+    }
+
+    #[test]
+    fn html_carries_the_marker_for_the_runner() {
+        let c = Check {
+            exercise: "1.1 x".into(),
+            status: Status::NotDone,
+            message: "a < b".into(),
+        };
+        let html = c.to_html();
+        assert!(html.contains("data-parlab-check=\"not-done\""));
+        assert!(html.contains("a &lt; b"));
+    }
+}
