@@ -10,3 +10,5 @@ pub mod par;
 pub mod timing;
 
 pub use error::{Error, ErrorKind, Result};
+pub mod export;
+pub mod report;
