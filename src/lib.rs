@@ -12,3 +12,4 @@ pub mod timing;
 pub use error::{Error, ErrorKind, Result};
 pub mod export;
 pub mod report;
+pub mod verify;

@@ -387,6 +387,34 @@ impl BenchResult {
     }
 }
 
+impl BenchResult {
+    /// Flat rows for export: `min`, `median`, `mean`, `std_dev`, `iqr`,
+    /// `ci_low`, `ci_high` (unit `s`, per call) and every `sample`, tagged with
+    /// `size` and the result's thread count.
+    pub fn rows(&self, size: usize) -> Vec<crate::export::Row> {
+        use crate::export::Row;
+        let s = &self.summary;
+        let mut rows: Vec<Row> = [
+            ("min", s.min),
+            ("median", s.median),
+            ("mean", s.mean),
+            ("std_dev", s.std_dev),
+            ("iqr", s.iqr),
+            ("ci_low", s.median_ci.0),
+            ("ci_high", s.median_ci.1),
+        ]
+        .iter()
+        .map(|&(stat, v)| Row::new(&self.name, size, self.threads, stat, v, "s"))
+        .collect();
+        rows.extend(
+            self.samples
+                .iter()
+                .map(|&v| Row::new(&self.name, size, self.threads, "sample", v, "s")),
+        );
+        rows
+    }
+}
+
 /// Memory and arithmetic rates of a measured kernel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
@@ -404,6 +432,66 @@ pub struct Throughput {
     pub gb_per_s: Option<f64>,
     /// Arithmetic rate, 10⁹ floating-point operations per second.
     pub gflop_per_s: Option<f64>,
+}
+
+impl Throughput {
+    /// How far these rates are from the machine's limits on the same number of
+    /// threads, counting flops against the `f64` peak (see
+    /// [`vs_precision`](Throughput::vs_precision) for `f32`).
+    ///
+    /// ```
+    /// use parlab::timing::{BenchResult, Machine};
+    /// use parlab::timing::machine::{PeakPoint, StreamPoint};
+    /// let mut m = Machine::probe_with(&parlab::timing::machine::ProbeConfig {
+    ///     array_bytes: 1 << 16, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1],
+    /// }).unwrap();
+    /// m.stream = vec![StreamPoint { threads: 1, copy: 30.0, add: 40.0, triad: 38.0 }];
+    /// m.peak = vec![PeakPoint { threads: 1, f32: 256.0, f64: 128.0 }];
+    /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
+    /// let e = r.throughput(20e6, 0.0).vs(&m);
+    /// assert_eq!(e.bandwidth_fraction(), Some(0.5)); // 20 GB/s of 40
+    /// ```
+    pub fn vs(&self, machine: &crate::timing::Machine) -> Efficiency {
+        self.vs_precision(machine, crate::timing::machine::Precision::F64)
+    }
+
+    /// As [`vs`](Throughput::vs) with the peak of the given precision.
+    pub fn vs_precision(
+        &self,
+        machine: &crate::timing::Machine,
+        precision: crate::timing::machine::Precision,
+    ) -> Efficiency {
+        Efficiency {
+            throughput: self.clone(),
+            bandwidth_limit: machine.bandwidth(self.threads),
+            peak_gflops: machine.peak_gflops(self.threads, precision),
+            precision_f32: precision == crate::timing::machine::Precision::F32,
+        }
+    }
+}
+
+/// A kernel's rates next to the machine's limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Efficiency {
+    /// The kernel's rates.
+    pub throughput: Throughput,
+    /// Best STREAM bandwidth on the same threads, GB/s.
+    pub bandwidth_limit: Option<f64>,
+    /// Peak GFLOP/s on the same threads.
+    pub peak_gflops: Option<f64>,
+    /// Whether the peak is the `f32` one (else `f64`).
+    pub precision_f32: bool,
+}
+
+impl Efficiency {
+    /// Fraction of the STREAM bandwidth reached (above 1 when data stays in cache).
+    pub fn bandwidth_fraction(&self) -> Option<f64> {
+        Some(self.throughput.gb_per_s? / self.bandwidth_limit?)
+    }
+    /// Fraction of peak FLOP/s reached.
+    pub fn peak_fraction(&self) -> Option<f64> {
+        Some(self.throughput.gflop_per_s? / self.peak_gflops?)
+    }
 }
 
 /// Cost in seconds of one `Instant::now()` pair, the median of 15 runs of 1 000.

@@ -681,6 +681,28 @@ mod tests {
     }
 
     #[test]
+    fn save_and_load_round_trip() {
+        let m = Machine::probe_with(&ProbeConfig {
+            threads: vec![1],
+            ..tiny()
+        })
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("parlab-machine-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("machine.json");
+        m.save(&p).unwrap();
+        assert_eq!(Machine::load(&p).unwrap(), m);
+        std::fs::write(&p, "[1, 2]").unwrap();
+        let e = Machine::load(&p).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Format);
+        assert!(
+            e.to_string().contains("machine.json: no `format_version`"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn bad_config_is_refused() {
         let e = Machine::probe_with(&ProbeConfig {
             stream_reps: 0,

@@ -1,19 +1,28 @@
 //! Timing: `%timeit`-style benchmarks, their statistics, the machine's limits,
-//! kernel comparisons and sweeps.
+//! kernel comparisons, sweeps and saved baselines.
 //!
 //! Pipeline, imports one way only:
 //!
 //! ```text
-//! bench (clock) → stats (plain numbers) → compare / sweep → report, export
+//! bench (clock) → stats (plain numbers) → compare / sweep / baseline → report, export
 //!                 machine (limits)      ↗
 //! ```
 //!
-//! [`stats`] imports nothing from display, report or plotting; charts and HTML
-//! read the plain values these modules return.
+//! [`stats`] imports nothing from the rest of parlab but the error type;
+//! nothing under `timing` imports display or plotting: HTML and text live in
+//! [`crate::report`], which reads the plain values these modules return.
 
+pub mod baseline;
 pub mod bench;
+pub mod compare;
 pub mod machine;
 pub mod stats;
+pub mod sweep;
 
-pub use bench::{Bench, BenchResult, Throughput, bench, catch_panic, timer_overhead, try_bench};
-pub use machine::Machine;
+pub use baseline::{Baseline, Change, Verdict};
+pub use bench::{
+    Bench, BenchResult, Efficiency, Throughput, bench, catch_panic, timer_overhead, try_bench,
+};
+pub use compare::{Compare, Comparison};
+pub use machine::{Machine, Precision};
+pub use sweep::{Scaling, SizeScaling, SizeSweep, ThreadSweep, sweep_threads};
