@@ -5,7 +5,9 @@
 
 use crate::display::{Html, emit, escape_html, html_table};
 use crate::timing::machine::Machine;
-use crate::timing::{BenchResult, Throughput};
+use crate::timing::{
+    BenchResult, Changes, Comparison, Efficiency, Scaling, SizeScaling, Throughput, Verdict,
+};
 use std::fmt;
 
 /// Seconds in a human unit with 3 significant digits: `812 ns`, `12.3 ms`, `1.50 s`.
@@ -262,6 +264,387 @@ impl fmt::Display for Machine {
     }
 }
 
+/// A plain-text table: columns padded to their widest cell, first column
+/// left-aligned, the others right-aligned.
+pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < w.len() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = w[i].saturating_sub(c.chars().count());
+                if i == 0 {
+                    format!("{c}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{c}", " ".repeat(pad))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = line(headers.to_vec());
+    for r in rows {
+        out.push('\n');
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    x.map_or_else(|| "–".to_string(), f)
+}
+
+fn pct(x: f64) -> String {
+    format!("{} %", sig3(x * 100.0))
+}
+
+impl Comparison {
+    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let bw = self.bytes > 0.0;
+        let fl = self.flops > 0.0;
+        let mut head = vec!["kernel", "median", "± IQR/2", "speedup", "max |diff|"];
+        if bw {
+            head.push("GB/s");
+        }
+        if fl {
+            head.push("GFLOP/s");
+        }
+        let base = self.results[self.baseline].median();
+        let rows = self
+            .results
+            .iter()
+            .zip(&self.diffs)
+            .enumerate()
+            .map(|(i, (r, d))| {
+                let mut name = r.name.clone();
+                if i == self.baseline {
+                    name.push_str(" (baseline)");
+                }
+                let mut row = vec![
+                    name,
+                    fmt_seconds(r.median()),
+                    fmt_seconds(r.iqr() / 2.0),
+                    format!("{}×", sig3(base / r.median())),
+                    if i == 0 {
+                        "reference".into()
+                    } else {
+                        format!("{:.1e}", d.max_abs)
+                    },
+                ];
+                let t = r.throughput(self.bytes, self.flops);
+                if bw {
+                    row.push(opt(t.gb_per_s, sig3));
+                }
+                if fl {
+                    row.push(opt(t.gflop_per_s, sig3));
+                }
+                row
+            })
+            .collect();
+        (head, rows)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|r| r.noise_warning().map(|w| format!("{}: {w}", r.name)))
+            .collect()
+    }
+
+    /// A text table: median, spread, speedup over the baseline, difference
+    /// from the reference output, and rates when the work was given.
+    pub fn to_text(&self) -> String {
+        let (h, rows) = self.table();
+        let mut s = text_table(&h, &rows);
+        s.push_str(&format!(
+            "\nAll outputs agree with `{}` within abs {:e} + rel {:e}.",
+            self.results[0].name, self.tol.abs, self.tol.rel
+        ));
+        for w in self.warnings() {
+            s.push('\n');
+            s.push_str(&w);
+        }
+        s
+    }
+
+    /// The same as an HTML table.
+    pub fn to_html(&self) -> Html {
+        let (h, rows) = self.table();
+        let mut s = html_table(&h, &rows).0;
+        s.push_str(&format!(
+            "\n<p>All outputs agree with <code>{}</code> within abs {:e} + rel {:e}.</p>",
+            escape_html(&self.results[0].name),
+            self.tol.abs,
+            self.tol.rel
+        ));
+        for w in self.warnings() {
+            s.push_str(&format!(
+                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                escape_html(&w)
+            ));
+        }
+        Html(s)
+    }
+
+    /// Shows the comparison in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl Scaling {
+    fn table(&self) -> Vec<Vec<String>> {
+        self.points
+            .iter()
+            .map(|p| {
+                vec![
+                    p.threads.to_string(),
+                    fmt_seconds(p.result.median()),
+                    fmt_seconds(p.result.iqr() / 2.0),
+                    format!("{}×", sig3(p.speedup)),
+                    pct(p.efficiency),
+                    opt(p.amdahl, |a| format!("{}×", sig3(a))),
+                ]
+            })
+            .collect()
+    }
+
+    fn fit_line(&self) -> String {
+        match self.serial_fraction {
+            Some(s) => format!(
+                "Amdahl fit: serial fraction {} → at most {}× on any number of threads.",
+                pct(s),
+                if s > 0.0 { sig3(1.0 / s) } else { "∞".into() }
+            ),
+            None => "No Amdahl fit: it needs a 1-thread point and a parallel one.".into(),
+        }
+    }
+
+    const HEAD: [&'static str; 6] = [
+        "threads",
+        "median",
+        "± IQR/2",
+        "speedup",
+        "efficiency",
+        "Amdahl",
+    ];
+
+    /// A text table of the thread sweep with the Amdahl fit.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}\n{}",
+            text_table(&Self::HEAD, &self.table()),
+            self.fit_line()
+        )
+    }
+
+    /// The same as HTML.
+    pub fn to_html(&self) -> Html {
+        Html(format!(
+            "{}\n<p>{}</p>",
+            html_table(&Self::HEAD, &self.table()).0,
+            escape_html(&self.fit_line())
+        ))
+    }
+
+    /// Shows the sweep in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Scaling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl SizeScaling {
+    fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut head = vec!["size".to_string()];
+        head.extend(self.names.iter().cloned());
+        let rows = self
+            .sizes
+            .iter()
+            .enumerate()
+            .map(|(j, n)| {
+                let mut row = vec![n.to_string()];
+                for per_kernel in &self.results {
+                    let r = &per_kernel[j];
+                    let (b, f) = self.work[j];
+                    let t = r.throughput(b, f);
+                    let mut cell = fmt_seconds(r.median());
+                    if let Some(g) = t.gb_per_s {
+                        cell.push_str(&format!(" ({} GB/s)", sig3(g)));
+                    } else if let Some(g) = t.gflop_per_s {
+                        cell.push_str(&format!(" ({} GFLOP/s)", sig3(g)));
+                    }
+                    row.push(cell);
+                }
+                row
+            })
+            .collect();
+        (head, rows)
+    }
+
+    /// A text table: one row per size, one column per kernel (median time).
+    pub fn to_text(&self) -> String {
+        let (h, rows) = self.table();
+        text_table(&h.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
+    }
+
+    /// The same as HTML.
+    pub fn to_html(&self) -> Html {
+        let (h, rows) = self.table();
+        html_table(&h.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
+    }
+
+    /// Shows the sweep in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for SizeScaling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl fmt::Display for Efficiency {
+    /// `add: 24.1 GB/s = 62 % of STREAM (39.0 GB/s on 2 threads)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.throughput;
+        let mut parts = Vec::new();
+        if let Some(g) = t.gb_per_s {
+            parts.push(match self.bandwidth_limit {
+                Some(l) => format!(
+                    "{} GB/s = {} of STREAM ({} GB/s on {} thread(s)){}",
+                    sig3(g),
+                    pct(g / l),
+                    sig3(l),
+                    t.threads,
+                    if g > l {
+                        ": the data must be in cache"
+                    } else {
+                        ""
+                    }
+                ),
+                None => format!("{} GB/s", sig3(g)),
+            });
+        }
+        if let Some(g) = t.gflop_per_s {
+            let prec = if self.precision_f32 { "f32" } else { "f64" };
+            parts.push(match self.peak_gflops {
+                Some(l) => format!(
+                    "{} GFLOP/s = {} of {prec} peak ({} GFLOP/s)",
+                    sig3(g),
+                    pct(g / l),
+                    sig3(l)
+                ),
+                None => format!("{} GFLOP/s", sig3(g)),
+            });
+        }
+        if parts.is_empty() {
+            parts.push("no work given: call throughput(bytes, flops) with non-zero values".into());
+        }
+        if !t.name.is_empty() {
+            write!(f, "{}: ", t.name)?;
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl Efficiency {
+    /// Shows the line in a notebook.
+    pub fn evcxr_display(&self) {
+        emit(
+            "text/html",
+            &format!("<p>{}</p>", escape_html(&self.to_string())),
+        );
+    }
+}
+
+impl Changes {
+    fn table(&self) -> Vec<Vec<String>> {
+        self.items
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.threads.to_string(),
+                    if c.old.is_nan() {
+                        "–".into()
+                    } else {
+                        fmt_seconds(c.old)
+                    },
+                    fmt_seconds(c.new),
+                    if c.ratio.is_nan() {
+                        "–".into()
+                    } else {
+                        format!("{:+.1} %", (c.ratio - 1.0) * 100.0)
+                    },
+                    match c.verdict {
+                        Verdict::Improved => "improved",
+                        Verdict::Regressed => "regressed",
+                        Verdict::NoChange => "no change",
+                        Verdict::New => "new",
+                    }
+                    .to_string(),
+                ]
+            })
+            .collect()
+    }
+
+    const HEAD: [&'static str; 6] = [
+        "benchmark",
+        "threads",
+        "baseline",
+        "now",
+        "change",
+        "verdict",
+    ];
+
+    /// A text table of the changes.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}\n(threshold {}; a change also needs non-overlapping confidence intervals)",
+            text_table(&Self::HEAD, &self.table()),
+            pct(self.threshold)
+        )
+    }
+
+    /// The same as HTML.
+    pub fn to_html(&self) -> Html {
+        html_table(&Self::HEAD, &self.table())
+    }
+
+    /// Shows the changes in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +677,33 @@ mod tests {
         let noisy = BenchResult::from_samples("n<1>", vec![1.0, 3.0], 1).unwrap();
         assert!(noisy.to_text().contains("\nThe slowest run took 3.0 times"));
         assert!(noisy.to_html().0.contains("n&lt;1&gt;"));
+    }
+
+    #[test]
+    fn tables_render() {
+        use crate::timing::{Baseline, Scaling};
+        let mk = |name: &str, p: usize, t: f64| {
+            let mut r = BenchResult::from_samples(name, vec![t; 3], 1).unwrap();
+            r.threads = p;
+            r
+        };
+        let s = Scaling::from_results("k".into(), vec![mk("k", 1, 1.0), mk("k", 2, 0.6)]);
+        let t = s.to_text();
+        assert!(t.contains("threads  median"), "{t}");
+        assert!(
+            t.contains("Amdahl fit: serial fraction 20.0 % → at most 5.00×"),
+            "{t}"
+        );
+        let b = Baseline::new([mk("k", 1, 1.0)]);
+        let c = b.compare(&[mk("k", 1, 2.0), mk("z", 1, 1.0)], 0.05);
+        let t = c.to_text();
+        assert!(
+            t.contains("+100.0 %") && t.contains("regressed") && t.contains("new"),
+            "{t}"
+        );
+        assert_eq!(
+            text_table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]),
+            "a    bb\nxyz   1"
+        );
     }
 }

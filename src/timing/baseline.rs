@@ -6,8 +6,9 @@
 //! let old = Baseline::new([BenchResult::from_samples("add", vec![1.00, 1.01, 0.99, 1.00, 1.02], 1).unwrap()]);
 //! let new = [BenchResult::from_samples("add", vec![1.50, 1.51, 1.49, 1.50, 1.52], 1).unwrap()];
 //! let changes = old.compare(&new, 0.05);
-//! assert_eq!(changes[0].verdict, Verdict::Regressed);
-//! assert!((changes[0].ratio - 1.5).abs() < 1e-12);
+//! assert_eq!(changes.items[0].verdict, Verdict::Regressed);
+//! assert!(changes.any_regressed());
+//! assert!((changes.items[0].ratio - 1.5).abs() < 1e-12);
 //! ```
 
 use super::bench::BenchResult;
@@ -26,6 +27,22 @@ pub struct Baseline {
     pub created_unix: u64,
     /// The results, looked up by [`BenchResult::name`] and thread count.
     pub results: Vec<BenchResult>,
+}
+
+/// The outcome of [`Baseline::compare`]: one [`Change`] per new result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changes {
+    /// The threshold used (0.05 = 5 %).
+    pub threshold: f64,
+    /// One entry per new result, in order.
+    pub items: Vec<Change>,
+}
+
+impl Changes {
+    /// Whether any benchmark regressed.
+    pub fn any_regressed(&self) -> bool {
+        self.items.iter().any(|c| c.verdict == Verdict::Regressed)
+    }
 }
 
 /// What happened to one benchmark since the baseline.
@@ -93,8 +110,9 @@ impl Baseline {
     /// A change counts only when the medians differ by more than `threshold`
     /// (0.05 = 5 %) **and** the bootstrap confidence intervals of the two
     /// medians do not overlap; otherwise it is noise.
-    pub fn compare(&self, new: &[BenchResult], threshold: f64) -> Vec<Change> {
-        new.iter()
+    pub fn compare(&self, new: &[BenchResult], threshold: f64) -> Changes {
+        let items = new
+            .iter()
             .map(|n| {
                 let old = self
                     .results
@@ -131,7 +149,8 @@ impl Baseline {
                     }
                 }
             })
-            .collect()
+            .collect();
+        Changes { threshold, items }
     }
 }
 
@@ -157,7 +176,12 @@ mod tests {
             r("c", &[1.2, 1.5, 0.9, 1.2, 1.2]), // 20 % slower but overlapping: noise
             r("d", &[1.0]),
         ];
-        let v: Vec<Verdict> = old.compare(&new, 0.05).iter().map(|c| c.verdict).collect();
+        let v: Vec<Verdict> = old
+            .compare(&new, 0.05)
+            .items
+            .iter()
+            .map(|c| c.verdict)
+            .collect();
         assert_eq!(
             v,
             [

@@ -658,6 +658,56 @@ mod tests {
     }
 
     #[test]
+    fn quiet_hook_captures_then_restores_the_previous_hook() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        let previous = {
+            let _g = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {
+                SEEN.fetch_add(1, Ordering::SeqCst);
+            }));
+            previous
+        };
+        let r = catch_panic(|| -> u8 { panic!("quiet") });
+        assert!(r.unwrap_err().starts_with("quiet ("));
+        assert_eq!(
+            SEEN.load(Ordering::SeqCst),
+            0,
+            "the counting hook ran during catch_panic"
+        );
+        let _g = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = std::panic::catch_unwind(|| panic!("loud"));
+        assert_eq!(
+            SEEN.load(Ordering::SeqCst),
+            1,
+            "the previous hook was not restored"
+        );
+        std::panic::set_hook(previous);
+    }
+
+    #[test]
+    fn panic_in_a_rayon_worker_is_caught() {
+        use rayon::prelude::*;
+        let e = crate::par::with_threads(2, || {
+            quick().run(|| {
+                (0..64).into_par_iter().for_each(|i| {
+                    if i == 63 {
+                        panic!("worker {i}")
+                    }
+                })
+            })
+        })
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+        assert!(
+            e.to_string().contains("during the warm-up: worker 63"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn setup_is_not_timed() {
         let r = quick()
             .samples(3)

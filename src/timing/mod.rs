@@ -19,7 +19,7 @@ pub mod machine;
 pub mod stats;
 pub mod sweep;
 
-pub use baseline::{Baseline, Change, Verdict};
+pub use baseline::{Baseline, Change, Changes, Verdict};
 pub use bench::{
     Bench, BenchResult, Efficiency, Throughput, bench, catch_panic, timer_overhead, try_bench,
 };
