@@ -45,11 +45,14 @@ fn main() {
     let lo = medians.iter().cloned().fold(f64::INFINITY, f64::min);
     let hi = medians.iter().cloned().fold(0.0, f64::max);
     let med = parlab::timing::stats::median(&medians);
+    let sd = parlab::timing::stats::std_dev(&medians);
     println!(
-        "repeatability over 10 bench calls of a {} kernel: medians {} … {}, spread (max−min)/median = {:.2} %",
+        "repeatability over 10 bench calls of a {} kernel: medians {} … {}, \
+         (max−min)/median = {:.2} %, std/median = {:.2} %",
         fmt_seconds(med),
         fmt_seconds(lo),
         fmt_seconds(hi),
-        (hi - lo) / med * 100.0
+        (hi - lo) / med * 100.0,
+        sd / med * 100.0
     );
 }

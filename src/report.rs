@@ -166,6 +166,16 @@ impl fmt::Display for BenchResult {
     }
 }
 
+impl Throughput {
+    /// Shows the rates in a notebook.
+    pub fn evcxr_display(&self) {
+        emit(
+            "text/html",
+            &format!("<p>{}</p>", escape_html(&self.to_string())),
+        );
+    }
+}
+
 impl fmt::Display for Throughput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = vec![fmt_seconds(self.seconds)];
@@ -205,8 +215,10 @@ impl Machine {
             ));
         }
         s.push_str(&format!(
-            "(STREAM arrays 3 × {} MiB; probe took {})",
+            "(STREAM arrays 3 × {} MiB, last-level cache {}; probe took {})",
             self.array_bytes >> 20,
+            self.llc_bytes
+                .map_or("unknown".to_string(), |b| format!("{} MiB", b >> 20)),
             fmt_seconds(self.probe_seconds)
         ));
         s

@@ -89,11 +89,11 @@ pub struct ProbeConfig {
 }
 
 impl Default for ProbeConfig {
-    /// 3 arrays of 64 MiB (6× a 32 MiB L3), 6 repetitions, 40 ms per peak
-    /// measurement: about 2 s on 2 cores.
+    /// 3 arrays of 64 MiB (6× a 32 MiB L3; 2× the last-level cache when that is
+    /// larger), 6 repetitions, 40 ms per peak measurement: about 1–2 s on 2 cores.
     fn default() -> Self {
         ProbeConfig {
-            array_bytes: 64 << 20,
+            array_bytes: (64usize << 20).max(2 * last_level_cache_bytes().unwrap_or(0)),
             stream_reps: 6,
             peak_seconds: 0.04,
             threads: Vec::new(),
@@ -114,6 +114,8 @@ pub struct Machine {
     pub simd: Vec<String>,
     /// Instruction set used for the peak measurement.
     pub peak_isa: String,
+    /// Size of the last-level cache read from sysfs, bytes (`None` when unknown).
+    pub llc_bytes: Option<usize>,
     /// Bytes per STREAM array.
     pub array_bytes: usize,
     /// Bandwidth for each measured thread count.
@@ -142,7 +144,7 @@ impl Machine {
     /// As [`Machine::probe`].
     pub fn probe_quick() -> Result<Machine> {
         Machine::probe_with(&ProbeConfig {
-            array_bytes: 48 << 20,
+            array_bytes: (48usize << 20).max(2 * last_level_cache_bytes().unwrap_or(0)),
             stream_reps: 3,
             peak_seconds: 0.01,
             threads: Vec::new(),
@@ -172,6 +174,7 @@ impl Machine {
             cfg.threads.clone()
         };
         let isa = Isa::detect();
+        let llc = last_level_cache_bytes();
         let n = cfg.array_bytes / 8;
         let mut a = vec![0.0f64; n];
         let mut b = vec![0.0f64; n];
@@ -212,6 +215,7 @@ impl Machine {
             threads: hw,
             simd: simd_features(),
             peak_isa: isa.name().to_string(),
+            llc_bytes: llc,
             array_bytes: n * 8,
             stream,
             peak,
@@ -600,6 +604,28 @@ pub fn cpu_model() -> String {
         .unwrap_or_else(|| format!("unknown {} CPU", std::env::consts::ARCH))
 }
 
+/// Size of the largest CPU cache of CPU 0 from
+/// `/sys/devices/system/cpu/cpu0/cache/index*/size` (Linux), in bytes.
+pub fn last_level_cache_bytes() -> Option<usize> {
+    let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    dir.filter_map(|e| {
+        let text = std::fs::read_to_string(e.ok()?.path().join("size")).ok()?;
+        parse_cache_size(text.trim())
+    })
+    .max()
+}
+
+/// `32768K` → 33 554 432; also `M`, `G` and plain bytes.
+fn parse_cache_size(s: &str) -> Option<usize> {
+    let (num, mult) = match s.chars().last()? {
+        'K' | 'k' => (&s[..s.len() - 1], 1 << 10),
+        'M' | 'm' => (&s[..s.len() - 1], 1 << 20),
+        'G' | 'g' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim().parse::<usize>().ok().map(|n| n * mult)
+}
+
 /// SIMD extensions the CPU has (detected at run time, not compile time).
 pub fn simd_features() -> Vec<String> {
     #[allow(unused_mut)]
@@ -670,6 +696,15 @@ mod tests {
             let (flops, v) = isa.run(Precision::F64, 100);
             assert!(flops > 0.0 && v.is_finite(), "{isa:?}");
         }
+    }
+
+    #[test]
+    fn cache_sizes_parse() {
+        assert_eq!(parse_cache_size("32768K"), Some(32 << 20));
+        assert_eq!(parse_cache_size("1M"), Some(1 << 20));
+        assert_eq!(parse_cache_size("512"), Some(512));
+        assert_eq!(parse_cache_size("x"), None);
+        assert_eq!(parse_cache_size(""), None);
     }
 
     #[test]
