@@ -529,6 +529,29 @@ pub fn try_bench<R>(f: impl FnMut() -> R) -> Result<BenchResult> {
     Bench::new().run(f)
 }
 
+/// Times `f` on fresh inputs from `setup` (not timed) with the default
+/// [`Bench`] settings; see [`Bench::run_with_setup`].
+///
+/// # Errors
+/// [`ErrorKind::Panicked`] when `setup` or `f` panics.
+pub fn try_bench_with_setup<I, R>(
+    setup: impl FnMut() -> I,
+    f: impl FnMut(I) -> R,
+) -> Result<BenchResult> {
+    Bench::new().run_with_setup(setup, f)
+}
+
+/// As [`try_bench_with_setup`], panicking with the error's message.
+///
+/// # Panics
+/// When `setup` or `f` panics.
+pub fn bench_with_setup<I, R>(setup: impl FnMut() -> I, f: impl FnMut(I) -> R) -> BenchResult {
+    match try_bench_with_setup(setup, f) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    }
+}
+
 static HOOK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 thread_local! {

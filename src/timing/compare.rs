@@ -217,6 +217,15 @@ impl Comparison {
             .expect("a comparison has at least one kernel")
     }
 
+    /// Each kernel's rates against the machine's limits on the threads it ran
+    /// on (`f64` peak; see [`Throughput::vs_precision`](crate::timing::Throughput::vs_precision)).
+    pub fn vs(&self, machine: &crate::timing::Machine) -> Vec<crate::timing::Efficiency> {
+        self.results
+            .iter()
+            .map(|r| r.throughput(self.bytes, self.flops).vs(machine))
+            .collect()
+    }
+
     /// Flat rows: median, IQR, speedup, and GB/s or GFLOP/s when given.
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();

@@ -21,7 +21,8 @@ pub mod sweep;
 
 pub use baseline::{Baseline, Change, Changes, Verdict};
 pub use bench::{
-    Bench, BenchResult, Efficiency, Throughput, bench, catch_panic, timer_overhead, try_bench,
+    Bench, BenchResult, Efficiency, Throughput, bench, bench_with_setup, catch_panic,
+    timer_overhead, try_bench, try_bench_with_setup,
 };
 pub use compare::{Compare, Comparison};
 pub use machine::{Machine, Precision};
