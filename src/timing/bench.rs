@@ -552,19 +552,42 @@ pub fn bench_with_setup<I, R>(setup: impl FnMut() -> I, f: impl FnMut(I) -> R) -
     }
 }
 
-static HOOK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
 
-thread_local! {
-    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// How many `catch_panic` calls are running (on any thread) and the hook they
+/// replaced. The lock is held only to install or restore hooks, never while a
+/// closure runs, so a `catch_panic` inside a rayon worker of another one does
+/// not deadlock.
+struct HookState {
+    depth: usize,
+    previous: Option<Hook>,
+}
+
+static HOOK_STATE: std::sync::Mutex<HookState> = std::sync::Mutex::new(HookState {
+    depth: 0,
+    previous: None,
+});
+
+/// Message and location of the latest panic seen by the quiet hook.
+static LAST_PANIC: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
+    let loc = info.location().map_or(String::new(), |l| {
+        format!(" ({}:{}:{})", l.file(), l.line(), l.column())
+    });
+    *lock(&LAST_PANIC) = Some((payload_message(info.payload()), loc));
 }
 
 /// Runs `f`, catching a panic and returning its message (with its location)
 /// instead of letting the default hook print `thread … panicked at …` to stderr.
 ///
-/// The panic hook is process-wide: while `f` runs, parlab's quiet hook is
-/// installed (serialised by a lock, so concurrent callers take turns) and the
-/// previous hook is restored afterwards. Panics on other threads during that
-/// time are captured too, not printed. Nested calls reuse the outer hook.
+/// The panic hook is process-wide: while any `catch_panic` runs, parlab's quiet
+/// hook is installed, and the previous hook is restored when the last one ends.
+/// Panics on other threads during that time are not printed either.
 ///
 /// ```
 /// let r = parlab::timing::catch_panic(|| -> u32 { panic!("boom {}", 1) });
@@ -576,38 +599,33 @@ thread_local! {
 /// The panic's message when `f` panics.
 pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::sync::{Arc, Mutex};
-    if CATCHING.with(|c| c.get()) {
-        return catch_unwind(AssertUnwindSafe(f)).map_err(|p| payload_message(&*p));
-    }
-    let _guard = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let captured: Arc<Mutex<Option<String>>> = Arc::default();
-    let slot = Arc::clone(&captured);
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let mut msg = payload_message(info.payload());
-        if let Some(loc) = info.location() {
-            msg.push_str(&format!(
-                " ({}:{}:{})",
-                loc.file(),
-                loc.line(),
-                loc.column()
-            ));
+    {
+        let mut st = lock(&HOOK_STATE);
+        if st.depth == 0 {
+            st.previous = Some(std::panic::take_hook());
+            std::panic::set_hook(Box::new(quiet_hook));
         }
-        let mut s = slot.lock().unwrap_or_else(|e| e.into_inner());
-        s.get_or_insert(msg);
-    }));
-    CATCHING.with(|c| c.set(true));
+        st.depth += 1;
+    }
     let result = catch_unwind(AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(false));
-    drop(std::panic::take_hook());
-    std::panic::set_hook(previous);
+    {
+        let mut st = lock(&HOOK_STATE);
+        st.depth -= 1;
+        if st.depth == 0
+            && let Some(previous) = st.previous.take()
+        {
+            drop(std::panic::take_hook());
+            std::panic::set_hook(previous);
+        }
+    }
     result.map_err(|p| {
-        captured
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .unwrap_or_else(|| payload_message(&*p))
+        // rayon re-raises a worker's panic with its original payload, so the
+        // payload names the panic; the hook adds where it happened.
+        let msg = payload_message(&*p);
+        match lock(&LAST_PANIC).take() {
+            Some((m, loc)) if m == msg => msg + &loc,
+            _ => msg,
+        }
     })
 }
 
@@ -680,33 +698,63 @@ mod tests {
         assert!(quick().run(|| 1 + 1).is_ok());
     }
 
+    /// Runs `f` with the hook state locked at depth 0 (no `catch_panic` running).
+    fn at_depth_zero<R>(f: impl FnOnce() -> R) -> R {
+        loop {
+            let st = lock(&HOOK_STATE);
+            if st.depth == 0 {
+                return f();
+            }
+            drop(st);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn quiet_hook_captures_then_restores_the_previous_hook() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static SEEN: AtomicUsize = AtomicUsize::new(0);
-        let previous = {
-            let _g = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let previous = at_depth_zero(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {
                 SEEN.fetch_add(1, Ordering::SeqCst);
             }));
             previous
-        };
+        });
         let r = catch_panic(|| -> u8 { panic!("quiet") });
-        assert!(r.unwrap_err().starts_with("quiet ("));
+        assert!(r.unwrap_err().starts_with("quiet (src/"));
         assert_eq!(
             SEEN.load(Ordering::SeqCst),
             0,
             "the counting hook ran during catch_panic"
         );
-        let _g = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = std::panic::catch_unwind(|| panic!("loud"));
-        assert_eq!(
-            SEEN.load(Ordering::SeqCst),
-            1,
-            "the previous hook was not restored"
-        );
-        std::panic::set_hook(previous);
+        at_depth_zero(|| {
+            let _ = std::panic::catch_unwind(|| panic!("loud"));
+            assert_eq!(
+                SEEN.load(Ordering::SeqCst),
+                1,
+                "the previous hook was not restored"
+            );
+            std::panic::set_hook(previous);
+        });
+    }
+
+    #[test]
+    fn bench_inside_a_worker_of_a_bench_does_not_deadlock() {
+        use rayon::prelude::*;
+        let outer = quick()
+            .samples(1)
+            .run(|| {
+                crate::par::with_threads(2, || {
+                    (0..2)
+                        .into_par_iter()
+                        .map(|_| quick().samples(1).run(|| 1).is_ok())
+                        .all(|ok| ok)
+                })
+                .unwrap()
+            })
+            .unwrap();
+        assert_eq!(outer.samples.len(), 1);
     }
 
     #[test]
