@@ -3,16 +3,17 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
-mod catch;
 pub mod display;
 pub mod error;
 pub mod exercise;
+pub mod export;
 pub mod kernels;
 pub mod par;
 pub mod plot;
 pub mod profile;
+pub mod report;
 pub mod timing;
-pub mod units;
+pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};
 

@@ -122,7 +122,7 @@ pub(crate) enum Problem {
 
 /// Runs a student's function on one case, turning a panic into a [`Problem`].
 pub(crate) fn call<R>(f: impl FnOnce() -> R, case: &str) -> Result<R, Problem> {
-    crate::catch::catch_silently(std::panic::AssertUnwindSafe(f)).map_err(|msg| {
+    crate::timing::catch_panic(f).map_err(|msg| {
         if msg.starts_with("not yet implemented") || msg.starts_with("not implemented") {
             Problem::NotDone
         } else {

@@ -132,9 +132,9 @@ impl std::fmt::Display for AllocStats {
             f,
             "{} allocations ({} allocated), {} frees ({} freed), {} reallocations",
             self.allocations,
-            crate::units::bytes(self.bytes_allocated as f64),
+            crate::report::fmt_bytes(self.bytes_allocated as f64),
             self.deallocations,
-            crate::units::bytes(self.bytes_freed as f64),
+            crate::report::fmt_bytes(self.bytes_freed as f64),
             self.reallocations
         )
     }

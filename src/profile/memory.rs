@@ -49,7 +49,7 @@ impl MemReport {
 
 impl std::fmt::Display for MemReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::units::bytes;
+        use crate::report::fmt_bytes as bytes;
         write!(
             f,
             "peak memory: {}, increment: {} (peak {} above the start; {}, {})",
@@ -57,7 +57,7 @@ impl std::fmt::Display for MemReport {
             bytes(self.increment() as f64),
             bytes(self.peak_increment() as f64),
             self.peak_method,
-            crate::units::duration(self.seconds),
+            crate::report::fmt_seconds(self.seconds),
         )
     }
 }

@@ -122,7 +122,7 @@ impl Profiler {
     pub fn try_time<R>(&self, name: &str, f: impl FnOnce() -> R) -> Result<R> {
         let section = self.section(name);
         let node = section.node;
-        let out = crate::catch::catch_silently(std::panic::AssertUnwindSafe(f));
+        let out = crate::timing::catch_panic(f);
         drop(section);
         out.map_err(|msg| {
             self.lock().nodes[node].panics += 1;
@@ -298,13 +298,13 @@ impl Profile {
                 vec![
                     format!("{}{}", "\u{2003}".repeat(r.depth), r.name),
                     r.calls.to_string(),
-                    crate::units::duration(r.total_s),
+                    crate::report::fmt_seconds(r.total_s),
                     if r.parallel_children {
                         "parallel".into()
                     } else {
-                        crate::units::duration(r.self_s)
+                        crate::report::fmt_seconds(r.self_s)
                     },
-                    crate::units::duration(r.mean_s),
+                    crate::report::fmt_seconds(r.mean_s),
                     format!("{:.1} %", 100.0 * r.share),
                 ]
             })
@@ -341,15 +341,15 @@ impl std::fmt::Display for Profile {
             let self_time = if r.parallel_children {
                 "parallel".to_string()
             } else {
-                crate::units::duration(r.self_s)
+                crate::report::fmt_seconds(r.self_s)
             };
             writeln!(
                 f,
                 "{name:<width$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>5.1}%",
                 r.calls,
-                crate::units::duration(r.total_s),
+                crate::report::fmt_seconds(r.total_s),
                 self_time,
-                crate::units::duration(r.mean_s),
+                crate::report::fmt_seconds(r.mean_s),
                 100.0 * r.share
             )?;
         }
