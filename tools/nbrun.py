@@ -27,6 +27,7 @@ import asyncio
 import fcntl
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ class Result:
     failure: str | None = None
     failed_cell: int | None = None
     cell_seconds: list[float] = field(default_factory=list)
+    # (cell number, exercise, status) of every parlab exercise check shown
+    checks: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -171,7 +174,47 @@ async def execute(path: Path, timeout: int) -> tuple[Result, nbformat.NotebookNo
     except Exception as e:  # the kernel did not start
         result.failure = f"{rel(path)}: kernel error: {type(e).__name__}: {e}"
     result.seconds = time.monotonic() - started
+    collect_checks(nb, result)
+    check_policy(path, result)
     return result, nb
+
+
+CHECK = re.compile(r'data-parlab-check="([a-z-]+)" data-exercise="([^"]*)"')
+
+
+def collect_checks(nb, result: Result) -> None:
+    """Reads the exercise checks that cells displayed (parlab::exercise)."""
+    for index, cell in enumerate(nb.cells):
+        seen = {}
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            for status, exercise in CHECK.findall(html):
+                seen[exercise] = status  # a later display of the same check replaces it
+        result.checks.extend((index + 1, ex, st) for ex, st in seen.items())
+
+
+def check_policy(path: Path, result: Result) -> None:
+    """In a solution notebook every check must pass; in a student notebook
+    (one with a sibling .solution.ipynb) every check must say "not done yet";
+    in any notebook a failed check fails it."""
+    if result.failure is not None:
+        return
+    is_solution = path.name.endswith(".solution.ipynb")
+    is_student = path.with_name(path.stem + ".solution.ipynb").exists()
+    if (is_solution or is_student) and not result.checks:
+        result.failure = f"{rel(path)}: no exercise check was displayed"
+        return
+    for cell, exercise, status in result.checks:
+        wanted = "passed" if is_solution else "not-done" if is_student else None
+        if status == "failed" or (wanted is not None and status != wanted):
+            kind = "solution" if is_solution else "student" if is_student else "notebook"
+            result.failure = (
+                f"{rel(path)}, cell {cell}: exercise {exercise} reports {status!r} "
+                f"in a {kind} notebook (expected {wanted or 'no failure'})"
+            )
+            result.failed_cell = cell
+            return
 
 
 def rel(path: Path) -> str:
@@ -230,6 +273,11 @@ def main(argv: list[str]) -> int:
     print(f"{'notebook':<{width}}  {'cells':>5}  {'seconds':>8}  status")
     for r in results:
         status = "ok" if r.ok else f"FAILED at cell {r.failed_cell}"
+        if r.ok and r.checks:
+            counts = {}
+            for _, _, st in r.checks:
+                counts[st] = counts.get(st, 0) + 1
+            status += " (checks: " + ", ".join(f"{n} {st}" for st, n in sorted(counts.items())) + ")"
         print(f"{rel(r.notebook):<{width}}  {r.cells:>5}  {r.seconds:8.1f}  {status}")
     total = sum(r.seconds for r in results)
     print(f"{'total':<{width}}  {sum(r.cells for r in results):>5}  {total:8.1f}")

@@ -33,7 +33,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export::Row;
 use crate::verify::{Comparable, Diff, Tol, check};
 
-type Kernel<'a, O> = Box<dyn FnMut() -> O + 'a>;
+/// A kernel returns a fresh output, or writes into a buffer of its own (so
+/// that no allocation or copy is timed with it).
+enum Kernel<'a, O> {
+    Returns(Box<dyn FnMut() -> O + 'a>),
+    Into {
+        out: O,
+        f: Box<dyn FnMut(&mut O) + 'a>,
+        copy: fn(&O) -> O,
+    },
+}
 
 /// Builder: named kernels returning comparable outputs; [`run`](Compare::run)
 /// checks and times them.
@@ -68,7 +77,47 @@ impl<'a, O: Comparable> Compare<'a, O> {
 
     /// Adds a kernel. The first one added is the reference outputs are checked against.
     pub fn kernel(mut self, name: impl Into<String>, f: impl FnMut() -> O + 'a) -> Self {
-        self.kernels.push((name.into(), Box::new(f)));
+        self.kernels
+            .push((name.into(), Kernel::Returns(Box::new(f))));
+        self
+    }
+
+    /// Adds a kernel that writes into `out`, its own output buffer: nothing is
+    /// allocated or copied in the timed calls. Fill `out` with NaN to catch a
+    /// kernel that leaves part of it unwritten.
+    ///
+    /// ```
+    /// use parlab::ndarray::Array2;
+    /// use parlab::timing::{Bench, Compare};
+    /// use std::time::Duration;
+    /// let a = Array2::from_elem((64, 64), 1.0f32);
+    /// let quick = Bench::new().samples(3).min_sample_time(Duration::from_micros(200));
+    /// let nan = Array2::from_elem((64, 64), f32::NAN);
+    /// let c = Compare::new()
+    ///     .bench(quick)
+    ///     .kernel_into("zip", nan.clone(), |c| c.zip_mut_with(&a, |c, &a| *c = a + a))
+    ///     .kernel_into("half done", nan.clone(), |c| c.row_mut(0).assign(&a.row(0)))
+    ///     .run()
+    ///     .unwrap_err();
+    /// assert!(c.to_string().contains("`half done` disagrees"), "{c}");
+    /// ```
+    pub fn kernel_into(
+        mut self,
+        name: impl Into<String>,
+        out: O,
+        f: impl FnMut(&mut O) + 'a,
+    ) -> Self
+    where
+        O: Clone,
+    {
+        self.kernels.push((
+            name.into(),
+            Kernel::Into {
+                out,
+                f: Box::new(f),
+                copy: O::clone,
+            },
+        ));
         self
     }
 
@@ -133,20 +182,34 @@ impl<'a, O: Comparable> Compare<'a, O> {
         };
         let mut reference: Option<O> = None;
         let mut diffs = Vec::with_capacity(names.len());
-        for (name, f) in self.kernels.iter_mut() {
-            let out = catch_panic(&mut *f).map_err(|m| {
+        for (name, kernel) in self.kernels.iter_mut() {
+            let panicked = |m: String| {
                 Error::new(
                     ErrorKind::Panicked,
                     format!("kernel `{name}` panicked while computing the output to check: {m}"),
                 )
-            })?;
+            };
+            let mut owned: Option<O> = None;
+            let out: &O = match kernel {
+                Kernel::Returns(f) => owned.insert(catch_panic(&mut *f).map_err(panicked)?),
+                Kernel::Into { out, f, .. } => {
+                    catch_panic(|| f(out)).map_err(panicked)?;
+                    out
+                }
+            };
             match &reference {
                 None => {
-                    diffs.push(check(&out, &out, Tol::exact())?);
-                    reference = Some(out);
+                    diffs.push(check(out, out, Tol::exact())?);
+                    reference = Some(match (owned, kernel) {
+                        (Some(o), _) => o,
+                        (None, Kernel::Into { out, copy, .. }) => copy(out),
+                        (None, Kernel::Returns(_)) => {
+                            unreachable!("a returning kernel's output is owned")
+                        }
+                    });
                 }
                 Some(r) => {
-                    let d = check(r, &out, self.tol).map_err(|e| {
+                    let d = check(r, out, self.tol).map_err(|e| {
                         Error::new(
                             e.kind(),
                             format!(
@@ -162,8 +225,12 @@ impl<'a, O: Comparable> Compare<'a, O> {
         }
         drop(reference);
         let mut results = Vec::with_capacity(names.len());
-        for (name, f) in self.kernels.iter_mut() {
-            results.push(self.bench.clone().name(name.clone()).run(&mut *f)?);
+        for (name, kernel) in self.kernels.iter_mut() {
+            let bench = self.bench.clone().name(name.clone());
+            results.push(match kernel {
+                Kernel::Returns(f) => bench.run(&mut *f)?,
+                Kernel::Into { out, f, .. } => bench.run(|| f(out))?,
+            });
         }
         Ok(Comparison {
             results,
