@@ -10,6 +10,7 @@ mod bars;
 mod image;
 mod lines;
 mod profile;
+mod results;
 mod samples;
 
 pub use bars::{Bar, bars};

@@ -1,0 +1,267 @@
+//! Charts straight from timing results: `comparison.plot()`, `scaling.plot()`,
+//! `sweep.plot(&machine)`, `result.plot_samples()`.
+
+use super::{Bar, Ceiling, LineChart, Series, bars, scaling, strip};
+use crate::display::Svg;
+use crate::error::Result;
+use crate::timing::{BenchResult, Comparison, Machine, Precision, Scaling, SizeScaling};
+
+/// A time unit that keeps medians readable: seconds, ms, µs or ns.
+fn time_unit(seconds: f64) -> (f64, &'static str) {
+    if seconds >= 1.0 {
+        (1.0, "s")
+    } else if seconds >= 1e-3 {
+        (1e3, "ms")
+    } else if seconds >= 1e-6 {
+        (1e6, "µs")
+    } else {
+        (1e9, "ns")
+    }
+}
+
+impl Comparison {
+    /// Bars of each kernel's median time with its interquartile range as an
+    /// error bar, labelled with the speedup over the baseline.
+    ///
+    /// # Errors
+    /// As [`bars`].
+    pub fn plot(&self) -> Result<Svg> {
+        let slowest = self.results.iter().map(|r| r.median()).fold(0.0, f64::max);
+        let (scale, unit) = time_unit(slowest);
+        let speedups = self.speedups();
+        let data: Vec<Bar> = self
+            .results
+            .iter()
+            .zip(&speedups)
+            .map(|(r, (_, s))| {
+                Bar::new(r.name.clone(), r.median() * scale)
+                    .range(r.summary.q1 * scale, r.summary.q3 * scale)
+                    .note(format!("{s:.2}×"))
+            })
+            .collect();
+        let base = &self.results[self.baseline].name;
+        bars(
+            &format!("median time per call (speedup over {base})"),
+            &format!("time ({unit})"),
+            &data,
+        )
+    }
+
+    /// Every sample of every kernel, to show noise and outliers.
+    ///
+    /// # Errors
+    /// As [`strip`].
+    pub fn plot_samples(&self) -> Result<Svg> {
+        samples_chart(&self.results.iter().collect::<Vec<_>>())
+    }
+}
+
+impl BenchResult {
+    /// Every sample as a point, the median as a bar.
+    ///
+    /// # Errors
+    /// As [`strip`].
+    pub fn plot_samples(&self) -> Result<Svg> {
+        samples_chart(&[self])
+    }
+}
+
+fn samples_chart(results: &[&BenchResult]) -> Result<Svg> {
+    let slowest = results
+        .iter()
+        .flat_map(|r| r.samples.iter().copied())
+        .fold(0.0, f64::max);
+    let (scale, unit) = time_unit(slowest);
+    let sets: Vec<(String, Vec<f64>)> = results
+        .iter()
+        .map(|r| {
+            let name = if r.name.is_empty() {
+                "samples".to_string()
+            } else {
+                r.name.clone()
+            };
+            (name, r.samples.iter().map(|s| s * scale).collect())
+        })
+        .collect();
+    strip(
+        "time per call, every sample",
+        &format!("time ({unit})"),
+        &sets,
+    )
+}
+
+impl Scaling {
+    /// Speedup against threads with the ideal line and the Amdahl fit.
+    ///
+    /// # Errors
+    /// As [`scaling`].
+    pub fn plot(&self) -> Result<Svg> {
+        let pts: Vec<(usize, f64)> = self.points.iter().map(|p| (p.threads, p.speedup)).collect();
+        scaling(
+            &format!("{}: speedup against threads", self.name),
+            &pts,
+            self.serial_fraction.map(|s| s.clamp(0.0, 1.0)),
+        )
+    }
+}
+
+impl SizeScaling {
+    /// Time per call against size, log-log, one line per kernel.
+    ///
+    /// # Errors
+    /// As [`LineChart::draw`].
+    pub fn plot(&self) -> Result<Svg> {
+        let slowest = self
+            .results
+            .iter()
+            .flatten()
+            .map(|r| r.median())
+            .fold(0.0, f64::max);
+        let (scale, unit) = time_unit(slowest);
+        LineChart {
+            title: "time per call against size".into(),
+            x_label: "size (elements)".into(),
+            y_label: format!("median time ({unit})"),
+            log_x: true,
+            log_y: true,
+            series: self
+                .names
+                .iter()
+                .zip(&self.results)
+                .map(|(n, rs)| {
+                    Series::new(
+                        n.clone(),
+                        self.sizes
+                            .iter()
+                            .zip(rs)
+                            .map(|(&s, r)| (s as f64, r.median() * scale))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            ..Default::default()
+        }
+        .draw()
+    }
+
+    /// A roofline: throughput against size with the machine's limits as
+    /// ceilings — GB/s against the STREAM bandwidth when the sweep was given
+    /// bytes per call, otherwise GFLOP/s against the f64 peak.
+    ///
+    /// # Errors
+    /// As [`LineChart::draw`]; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
+    /// when the sweep has no work per call (`SizeSweep::work`).
+    pub fn plot_roofline(&self, machine: &Machine) -> Result<Svg> {
+        let by_bytes = self.work.iter().any(|w| w.0 > 0.0);
+        let by_flops = self.work.iter().any(|w| w.1 > 0.0);
+        if !by_bytes && !by_flops {
+            return Err(crate::Error::new(
+                crate::ErrorKind::InvalidInput,
+                "a roofline needs the work per call: give the sweep `.work(|n| (bytes, flops))`",
+            ));
+        }
+        let threads = self
+            .results
+            .iter()
+            .flatten()
+            .map(|r| r.threads)
+            .max()
+            .unwrap_or(1);
+        let mut ceilings = Vec::new();
+        let (y_label, rate): (&str, Box<dyn Fn(&BenchResult, (f64, f64)) -> f64>) = if by_bytes {
+            for p in &machine.stream {
+                if p.threads == 1 || p.threads == threads {
+                    ceilings.push(Ceiling::new(
+                        format!(
+                            "STREAM, {} thread{}",
+                            p.threads,
+                            if p.threads == 1 { "" } else { "s" }
+                        ),
+                        p.best(),
+                    ));
+                }
+            }
+            ("bandwidth (GB/s)", Box::new(|r, w| w.0 / r.median() / 1e9))
+        } else {
+            for t in [1, threads] {
+                if let Some(g) = machine.peak_gflops(t, Precision::F64) {
+                    ceilings.push(Ceiling::new(
+                        format!("f64 peak, {t} thread{}", if t == 1 { "" } else { "s" }),
+                        g,
+                    ));
+                }
+            }
+            ceilings.dedup();
+            ("GFLOP/s", Box::new(|r, w| w.1 / r.median() / 1e9))
+        };
+        LineChart {
+            title: format!(
+                "throughput against size, {threads} thread{}",
+                if threads == 1 { "" } else { "s" }
+            ),
+            x_label: "size (elements)".into(),
+            y_label: y_label.into(),
+            log_x: true,
+            log_y: true,
+            series: self
+                .names
+                .iter()
+                .zip(&self.results)
+                .map(|(n, rs)| {
+                    Series::new(
+                        n.clone(),
+                        self.sizes
+                            .iter()
+                            .zip(rs)
+                            .zip(&self.work)
+                            .map(|((&s, r), &w)| (s as f64, rate(r, w)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+            ceilings,
+            ..Default::default()
+        }
+        .draw()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plot::svg_texts;
+    use crate::timing::{BenchResult, Scaling};
+
+    fn result(name: &str, threads: usize, samples: Vec<f64>) -> BenchResult {
+        let mut r = BenchResult::from_samples(name, samples, 10).unwrap();
+        r.threads = threads;
+        r
+    }
+
+    #[test]
+    fn scaling_plot_from_results() {
+        let s = Scaling::from_results(
+            "par_add".into(),
+            vec![
+                result("1", 1, vec![2e-3, 2.1e-3, 2.05e-3]),
+                result("2", 2, vec![1.1e-3, 1.05e-3, 1.08e-3]),
+            ],
+        );
+        let svg = s.plot().unwrap();
+        let texts = svg_texts(svg.as_str());
+        assert!(
+            texts
+                .iter()
+                .any(|t| t == "par_add: speedup against threads"),
+            "{texts:?}"
+        );
+        assert!(texts.iter().any(|t| t.starts_with("Amdahl")), "{texts:?}");
+    }
+
+    #[test]
+    fn samples_plot_uses_a_readable_unit() {
+        let r = result("k", 1, vec![1.2e-6, 1.3e-6, 5e-6]);
+        let svg = r.plot_samples().unwrap();
+        assert!(svg_texts(svg.as_str()).iter().any(|t| t == "time (µs)"));
+        assert_eq!(svg.as_str().matches("<circle").count(), 3);
+    }
+}
