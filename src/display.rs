@@ -131,43 +131,12 @@ pub fn html_table<S: AsRef<str>>(headers: &[&str], rows: &[Vec<S>]) -> Html {
     Html(s)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a
-/// rename, so a reader never sees a half-written file and an interrupted write
-/// leaves the old file in place.
+/// Writes `bytes` to `path` atomically; see [`crate::export::write_atomic`].
 ///
 /// # Errors
 /// [`ErrorKind::Io`](crate::ErrorKind::Io) naming the path.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
-    use crate::{Error, ErrorKind};
-    let io_err = |what: &str, e: std::io::Error| {
-        Error::new(ErrorKind::Io, format!("{what} {}", path.display())).with_source(e)
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Io,
-            format!("not a file path: {}", path.display()),
-        )
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err("cannot write", e));
-    }
-    Ok(())
+    crate::export::write_atomic(path, bytes)
 }
 
 #[cfg(test)]
@@ -188,24 +157,5 @@ mod tests {
         let t = html_table(&["a<b"], &[vec!["x & y"]]);
         assert!(t.0.contains("<th>a&lt;b</th>"));
         assert!(t.0.contains("<td>x &amp; y</td>"));
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("parlab-display-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("x.svg");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-        let e = write_atomic(&dir.join("missing-dir/x.svg"), b"x").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::Io);
-        assert!(e.to_string().contains("missing-dir"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

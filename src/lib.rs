@@ -10,3 +10,6 @@ pub mod par;
 pub mod timing;
 
 pub use error::{Error, ErrorKind, Result};
+pub mod export;
+pub mod report;
+pub mod verify;

@@ -1,1 +1,29 @@
-//! Timing: bench, statistics, machine probe, sweeps (issue: timing).
+//! Timing: `%timeit`-style benchmarks, their statistics, the machine's limits,
+//! kernel comparisons, sweeps and saved baselines.
+//!
+//! Pipeline, imports one way only:
+//!
+//! ```text
+//! bench (clock) → stats (plain numbers) → compare / sweep / baseline → report, export
+//!                 machine (limits)      ↗
+//! ```
+//!
+//! [`stats`] imports nothing from the rest of parlab but the error type;
+//! nothing under `timing` imports display or plotting: HTML and text live in
+//! [`crate::report`], which reads the plain values these modules return.
+
+pub mod baseline;
+pub mod bench;
+pub mod compare;
+pub mod machine;
+pub mod stats;
+pub mod sweep;
+
+pub use baseline::{Baseline, Change, Changes, Verdict};
+pub use bench::{
+    Bench, BenchResult, Efficiency, Throughput, bench, bench_with_setup, catch_panic,
+    timer_overhead, try_bench, try_bench_with_setup,
+};
+pub use compare::{Compare, Comparison};
+pub use machine::{Machine, Precision};
+pub use sweep::{Scaling, SizeScaling, SizeSweep, ThreadSweep, sweep_threads};

@@ -1,0 +1,58 @@
+//! Checks of the timing tools themselves, printed rather than asserted (timings
+//! are not test material): the machine probe, the clock's cost, and how much the
+//! median of a ~1 µs kernel varies from one `bench` call to the next.
+//!
+//! `cargo bench --bench timing` (release) or
+//! `cargo bench --bench timing --profile notebook` (what a notebook sees).
+
+use parlab::report::fmt_seconds;
+use parlab::timing::{Bench, Machine, timer_overhead};
+use std::hint::black_box;
+use std::time::Instant;
+
+fn main() {
+    // cargo bench passes `--bench`; ignore arguments.
+    let t = Instant::now();
+    let m = Machine::probe().expect("probe");
+    println!(
+        "Machine::probe() took {:.2} s (wall, including allocation)",
+        t.elapsed().as_secs_f64()
+    );
+    println!("{m}\n");
+    let t = Instant::now();
+    let q = Machine::probe_quick().expect("probe_quick");
+    println!(
+        "Machine::probe_quick() took {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!("{q}\n");
+
+    println!(
+        "timer overhead (Instant::now pair): {}",
+        fmt_seconds(timer_overhead())
+    );
+
+    // A ~1 µs kernel: sum of 1 000 f64 (serial, dependent adds: ≈ 1 000 × 4 cycles / 4 GHz).
+    let v: Vec<f64> = (0..1000).map(|i| i as f64 * 0.5).collect();
+    let kernel = || black_box(&v).iter().sum::<f64>();
+    let b = Bench::new();
+    let mut medians = Vec::new();
+    for _ in 0..10 {
+        let r = b.run(kernel).expect("bench");
+        medians.push(r.median());
+        println!("  {r}");
+    }
+    let lo = medians.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = medians.iter().cloned().fold(0.0, f64::max);
+    let med = parlab::timing::stats::median(&medians);
+    let sd = parlab::timing::stats::std_dev(&medians);
+    println!(
+        "repeatability over 10 bench calls of a {} kernel: medians {} … {}, \
+         (max−min)/median = {:.2} %, std/median = {:.2} %",
+        fmt_seconds(med),
+        fmt_seconds(lo),
+        fmt_seconds(hi),
+        (hi - lo) / med * 100.0,
+        sd / med * 100.0
+    );
+}

@@ -1,0 +1,721 @@
+//! Text and HTML renderings of timing results, and their `evcxr_display`.
+//!
+//! This is the only timing-side module that imports [`crate::display`]; the
+//! statistics and measurements it renders are plain values.
+
+use crate::display::{Html, emit, escape_html, html_table};
+use crate::timing::machine::Machine;
+use crate::timing::{
+    BenchResult, Changes, Comparison, Efficiency, Scaling, SizeScaling, Throughput, Verdict,
+};
+use std::fmt;
+
+/// Seconds in a human unit with 3 significant digits: `812 ns`, `12.3 ms`, `1.50 s`.
+///
+/// ```
+/// use parlab::report::fmt_seconds;
+/// assert_eq!(fmt_seconds(0.0123), "12.3 ms");
+/// assert_eq!(fmt_seconds(8.12e-7), "812 ns");
+/// assert_eq!(fmt_seconds(1.5), "1.50 s");
+/// assert_eq!(fmt_seconds(2.5e-5), "25.0 µs");
+/// ```
+pub fn fmt_seconds(s: f64) -> String {
+    if !s.is_finite() {
+        return format!("{s} s");
+    }
+    let (scale, unit) = unit_of(s);
+    format!("{} {unit}", sig3(s * scale))
+}
+
+/// Formats `x` with 3 significant digits (no exponent for the usual ranges).
+pub fn sig3(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 {
+        "0".to_string()
+    } else if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// `x ± e` with `e` in the unit chosen for `x`: `12.3 ms ± 0.4 ms`.
+fn plus_minus(x: f64, e: f64) -> String {
+    let (scale, unit) = unit_of(x);
+    format!("{} {unit} ± {} {unit}", sig3(x * scale), sig3(e * scale))
+}
+
+fn unit_of(s: f64) -> (f64, &'static str) {
+    let a = s.abs();
+    if a >= 1.0 || a == 0.0 || !a.is_finite() {
+        (1.0, "s")
+    } else if a >= 1e-3 {
+        (1e3, "ms")
+    } else if a >= 1e-6 {
+        (1e6, "µs")
+    } else {
+        (1e9, "ns")
+    }
+}
+
+/// Thousands separated by a space: `10 000`.
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl BenchResult {
+    /// One line: `12.3 ms ± 0.4 ms per loop (median ± IQR/2 of 7 runs, 10 loops each)`,
+    /// followed by a second line with the noise warning when there is one.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        if !self.name.is_empty() {
+            s.push_str(&self.name);
+            s.push_str(": ");
+        }
+        let loops = if self.loops == 1 {
+            "1 loop".to_string()
+        } else {
+            format!("{} loops", fmt_count(self.loops))
+        };
+        s.push_str(&format!(
+            "{} per loop (median ± IQR/2 of {} runs, {loops} each)",
+            plus_minus(self.median(), self.iqr() / 2.0),
+            self.samples.len(),
+        ));
+        if let Some(w) = self.noise_warning() {
+            s.push('\n');
+            s.push_str(&w);
+        }
+        s
+    }
+
+    /// An HTML table of the statistics, with the noise warning if any.
+    pub fn to_html(&self) -> Html {
+        let s = &self.summary;
+        let pct = (s.confidence * 100.0).round();
+        let rows = vec![
+            vec!["median".to_string(), fmt_seconds(s.median)],
+            vec![
+                format!("{pct} % CI of median"),
+                format!(
+                    "{} … {}",
+                    fmt_seconds(s.median_ci.0),
+                    fmt_seconds(s.median_ci.1)
+                ),
+            ],
+            vec!["IQR".into(), fmt_seconds(s.iqr)],
+            vec![
+                "min / max".into(),
+                format!("{} / {}", fmt_seconds(s.min), fmt_seconds(s.max)),
+            ],
+            vec!["mean ± std".into(), plus_minus(s.mean, s.std_dev)],
+            vec![
+                "runs × loops".into(),
+                format!("{} × {}", s.n, fmt_count(self.loops)),
+            ],
+            vec!["outliers (Tukey)".into(), s.outliers.total().to_string()],
+            vec![
+                "timer overhead (subtracted)".into(),
+                fmt_seconds(self.timer_overhead),
+            ],
+            vec!["threads".into(), self.threads.to_string()],
+        ];
+        let title = if self.name.is_empty() {
+            "benchmark".to_string()
+        } else {
+            self.name.clone()
+        };
+        let mut h = format!(
+            "<div class=\"parlab-bench\"><b>{}</b>: {}",
+            escape_html(&title),
+            escape_html(&plus_minus(s.median, s.iqr / 2.0))
+        );
+        h.push_str(" per loop (median ± IQR/2)\n");
+        h.push_str(&html_table(&["statistic", "value"], &rows).0);
+        if let Some(w) = self.noise_warning() {
+            h.push_str(&format!(
+                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                escape_html(&w)
+            ));
+        }
+        h.push_str("</div>");
+        Html(h)
+    }
+
+    /// Shows the result in a notebook as HTML (one complete block).
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for BenchResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl Throughput {
+    /// Shows the rates in a notebook.
+    pub fn evcxr_display(&self) {
+        emit(
+            "text/html",
+            &format!("<p>{}</p>", escape_html(&self.to_string())),
+        );
+    }
+}
+
+impl fmt::Display for Throughput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = vec![fmt_seconds(self.seconds)];
+        if let Some(g) = self.gb_per_s {
+            parts.push(format!("{} GB/s", sig3(g)));
+        }
+        if let Some(g) = self.gflop_per_s {
+            parts.push(format!("{} GFLOP/s", sig3(g)));
+        }
+        if !self.name.is_empty() {
+            write!(f, "{}: ", self.name)?;
+        }
+        write!(f, "{} on {} thread(s)", parts.join(", "), self.threads)
+    }
+}
+
+impl Machine {
+    /// A plain-text summary.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{} — {} threads, SIMD {}, peak measured with {}\n",
+            self.cpu_model,
+            self.threads,
+            self.simd.join(" "),
+            self.peak_isa
+        );
+        s.push_str("threads   copy GB/s   add GB/s  triad GB/s   f32 GFLOP/s   f64 GFLOP/s\n");
+        for (st, pk) in self.stream.iter().zip(&self.peak) {
+            s.push_str(&format!(
+                "{:>7} {:>11} {:>10} {:>11} {:>13} {:>13}\n",
+                st.threads,
+                sig3(st.copy),
+                sig3(st.add),
+                sig3(st.triad),
+                sig3(pk.f32),
+                sig3(pk.f64)
+            ));
+        }
+        s.push_str(&format!(
+            "(STREAM arrays 3 × {} MiB, last-level cache {}; probe took {})",
+            self.array_bytes >> 20,
+            self.llc_bytes
+                .map_or("unknown".to_string(), |b| format!("{} MiB", b >> 20)),
+            fmt_seconds(self.probe_seconds)
+        ));
+        s
+    }
+
+    /// An HTML table of the probe.
+    pub fn to_html(&self) -> Html {
+        let rows: Vec<Vec<String>> = self
+            .stream
+            .iter()
+            .zip(&self.peak)
+            .map(|(st, pk)| {
+                vec![
+                    st.threads.to_string(),
+                    sig3(st.copy),
+                    sig3(st.add),
+                    sig3(st.triad),
+                    sig3(pk.f32),
+                    sig3(pk.f64),
+                ]
+            })
+            .collect();
+        let head = format!(
+            "<p><b>{}</b> — {} threads, SIMD {}, peak with {}; STREAM arrays 3 × {} MiB; probe took {}</p>\n",
+            escape_html(&self.cpu_model),
+            self.threads,
+            escape_html(&self.simd.join(" ")),
+            escape_html(&self.peak_isa),
+            self.array_bytes >> 20,
+            escape_html(&fmt_seconds(self.probe_seconds)),
+        );
+        let t = html_table(
+            &[
+                "threads",
+                "copy GB/s",
+                "add GB/s",
+                "triad GB/s",
+                "f32 GFLOP/s",
+                "f64 GFLOP/s",
+            ],
+            &rows,
+        );
+        Html(head + &t.0)
+    }
+
+    /// Shows the probe in a notebook as HTML.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+/// A plain-text table: columns padded to their widest cell, first column
+/// left-aligned, the others right-aligned.
+pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < w.len() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = w[i].saturating_sub(c.chars().count());
+                if i == 0 {
+                    format!("{c}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{c}", " ".repeat(pad))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = line(headers.to_vec());
+    for r in rows {
+        out.push('\n');
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    x.map_or_else(|| "–".to_string(), f)
+}
+
+fn pct(x: f64) -> String {
+    format!("{} %", sig3(x * 100.0))
+}
+
+impl Comparison {
+    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let bw = self.bytes > 0.0;
+        let fl = self.flops > 0.0;
+        let mut head = vec!["kernel", "median", "± IQR/2", "speedup", "max |diff|"];
+        if bw {
+            head.push("GB/s");
+        }
+        if fl {
+            head.push("GFLOP/s");
+        }
+        let base = self.results[self.baseline].median();
+        let rows = self
+            .results
+            .iter()
+            .zip(&self.diffs)
+            .enumerate()
+            .map(|(i, (r, d))| {
+                let mut name = r.name.clone();
+                if i == self.baseline {
+                    name.push_str(" (baseline)");
+                }
+                let mut row = vec![
+                    name,
+                    fmt_seconds(r.median()),
+                    fmt_seconds(r.iqr() / 2.0),
+                    format!("{}×", sig3(base / r.median())),
+                    if i == 0 {
+                        "reference".into()
+                    } else {
+                        format!("{:.1e}", d.max_abs)
+                    },
+                ];
+                let t = r.throughput(self.bytes, self.flops);
+                if bw {
+                    row.push(opt(t.gb_per_s, sig3));
+                }
+                if fl {
+                    row.push(opt(t.gflop_per_s, sig3));
+                }
+                row
+            })
+            .collect();
+        (head, rows)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|r| r.noise_warning().map(|w| format!("{}: {w}", r.name)))
+            .collect()
+    }
+
+    /// A text table: median, spread, speedup over the baseline, difference
+    /// from the reference output, and rates when the work was given.
+    pub fn to_text(&self) -> String {
+        let (h, rows) = self.table();
+        let mut s = text_table(&h, &rows);
+        s.push_str(&format!(
+            "\nAll outputs agree with `{}` within abs {:e} + rel {:e}.",
+            self.results[0].name, self.tol.abs, self.tol.rel
+        ));
+        for w in self.warnings() {
+            s.push('\n');
+            s.push_str(&w);
+        }
+        s
+    }
+
+    /// The same as an HTML table.
+    pub fn to_html(&self) -> Html {
+        let (h, rows) = self.table();
+        let mut s = html_table(&h, &rows).0;
+        s.push_str(&format!(
+            "\n<p>All outputs agree with <code>{}</code> within abs {:e} + rel {:e}.</p>",
+            escape_html(&self.results[0].name),
+            self.tol.abs,
+            self.tol.rel
+        ));
+        for w in self.warnings() {
+            s.push_str(&format!(
+                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                escape_html(&w)
+            ));
+        }
+        Html(s)
+    }
+
+    /// Shows the comparison in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl Scaling {
+    fn table(&self) -> Vec<Vec<String>> {
+        self.points
+            .iter()
+            .map(|p| {
+                vec![
+                    p.threads.to_string(),
+                    fmt_seconds(p.result.median()),
+                    fmt_seconds(p.result.iqr() / 2.0),
+                    format!("{}×", sig3(p.speedup)),
+                    pct(p.efficiency),
+                    opt(p.amdahl, |a| format!("{}×", sig3(a))),
+                ]
+            })
+            .collect()
+    }
+
+    fn fit_line(&self) -> String {
+        match self.serial_fraction {
+            Some(s) => format!(
+                "Amdahl fit: serial fraction {} → at most {}× on any number of threads.",
+                pct(s),
+                if s > 0.0 { sig3(1.0 / s) } else { "∞".into() }
+            ),
+            None => "No Amdahl fit: it needs a 1-thread point and a parallel one.".into(),
+        }
+    }
+
+    const HEAD: [&'static str; 6] = [
+        "threads",
+        "median",
+        "± IQR/2",
+        "speedup",
+        "efficiency",
+        "Amdahl",
+    ];
+
+    /// A text table of the thread sweep with the Amdahl fit.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}\n{}",
+            text_table(&Self::HEAD, &self.table()),
+            self.fit_line()
+        )
+    }
+
+    /// The same as HTML.
+    pub fn to_html(&self) -> Html {
+        Html(format!(
+            "{}\n<p>{}</p>",
+            html_table(&Self::HEAD, &self.table()).0,
+            escape_html(&self.fit_line())
+        ))
+    }
+
+    /// Shows the sweep in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Scaling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl SizeScaling {
+    fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut head = vec!["size".to_string()];
+        head.extend(self.names.iter().cloned());
+        let rows = self
+            .sizes
+            .iter()
+            .enumerate()
+            .map(|(j, n)| {
+                let mut row = vec![n.to_string()];
+                for per_kernel in &self.results {
+                    let r = &per_kernel[j];
+                    let (b, f) = self.work[j];
+                    let t = r.throughput(b, f);
+                    let mut cell = fmt_seconds(r.median());
+                    if let Some(g) = t.gb_per_s {
+                        cell.push_str(&format!(" ({} GB/s)", sig3(g)));
+                    } else if let Some(g) = t.gflop_per_s {
+                        cell.push_str(&format!(" ({} GFLOP/s)", sig3(g)));
+                    }
+                    row.push(cell);
+                }
+                row
+            })
+            .collect();
+        (head, rows)
+    }
+
+    /// A text table: one row per size, one column per kernel (median time).
+    pub fn to_text(&self) -> String {
+        let (h, rows) = self.table();
+        text_table(&h.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
+    }
+
+    /// The same as HTML.
+    pub fn to_html(&self) -> Html {
+        let (h, rows) = self.table();
+        html_table(&h.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
+    }
+
+    /// Shows the sweep in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for SizeScaling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+impl fmt::Display for Efficiency {
+    /// `add: 24.1 GB/s = 62 % of STREAM (39.0 GB/s on 2 threads)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.throughput;
+        let mut parts = Vec::new();
+        if let Some(g) = t.gb_per_s {
+            parts.push(match self.bandwidth_limit {
+                Some(l) => format!(
+                    "{} GB/s = {} of STREAM ({} GB/s on {} thread(s)){}",
+                    sig3(g),
+                    pct(g / l),
+                    sig3(l),
+                    t.threads,
+                    if g > l {
+                        ": the data must be in cache"
+                    } else {
+                        ""
+                    }
+                ),
+                None => format!("{} GB/s", sig3(g)),
+            });
+        }
+        if let Some(g) = t.gflop_per_s {
+            let prec = if self.precision_f32 { "f32" } else { "f64" };
+            parts.push(match self.peak_gflops {
+                Some(l) => format!(
+                    "{} GFLOP/s = {} of {prec} peak ({} GFLOP/s)",
+                    sig3(g),
+                    pct(g / l),
+                    sig3(l)
+                ),
+                None => format!("{} GFLOP/s", sig3(g)),
+            });
+        }
+        if parts.is_empty() {
+            parts.push("no work given: call throughput(bytes, flops) with non-zero values".into());
+        }
+        if !t.name.is_empty() {
+            write!(f, "{}: ", t.name)?;
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl Efficiency {
+    /// Shows the line in a notebook.
+    pub fn evcxr_display(&self) {
+        emit(
+            "text/html",
+            &format!("<p>{}</p>", escape_html(&self.to_string())),
+        );
+    }
+}
+
+impl Changes {
+    fn table(&self) -> Vec<Vec<String>> {
+        self.items
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.threads.to_string(),
+                    if c.old.is_nan() {
+                        "–".into()
+                    } else {
+                        fmt_seconds(c.old)
+                    },
+                    fmt_seconds(c.new),
+                    if c.ratio.is_nan() {
+                        "–".into()
+                    } else {
+                        format!("{:+.1} %", (c.ratio - 1.0) * 100.0)
+                    },
+                    match c.verdict {
+                        Verdict::Improved => "improved",
+                        Verdict::Regressed => "regressed",
+                        Verdict::NoChange => "no change",
+                        Verdict::New => "new",
+                    }
+                    .to_string(),
+                ]
+            })
+            .collect()
+    }
+
+    const HEAD: [&'static str; 6] = [
+        "benchmark",
+        "threads",
+        "baseline",
+        "now",
+        "change",
+        "verdict",
+    ];
+
+    /// A text table of the changes.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}\n(threshold {}; a change also needs non-overlapping confidence intervals)",
+            text_table(&Self::HEAD, &self.table()),
+            pct(self.threshold)
+        )
+    }
+
+    /// The same as HTML.
+    pub fn to_html(&self) -> Html {
+        html_table(&Self::HEAD, &self.table())
+    }
+
+    /// Shows the changes in a notebook.
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html().0);
+    }
+}
+
+impl fmt::Display for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_switch_at_powers_of_1000() {
+        assert_eq!(fmt_seconds(999e-9), "999 ns");
+        assert_eq!(fmt_seconds(1e-6), "1.00 µs");
+        assert_eq!(fmt_seconds(0.0), "0 s");
+        assert_eq!(fmt_seconds(12.0), "12.0 s");
+        assert_eq!(fmt_count(10_000), "10 000");
+        assert_eq!(fmt_count(100), "100");
+    }
+
+    #[test]
+    fn bench_line_says_what_the_spread_is() {
+        let r = BenchResult::from_samples(
+            "",
+            vec![0.0120, 0.0123, 0.0124, 0.0130, 0.0121, 0.0125, 0.0122],
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            r.to_text(),
+            "12.3 ms ± 0.150 ms per loop (median ± IQR/2 of 7 runs, 10 loops each)"
+        );
+        let h = r.to_html().0;
+        assert!(h.contains("95 % CI of median"), "{h}");
+        assert!(!h.contains("⚠"));
+        let noisy = BenchResult::from_samples("n<1>", vec![1.0, 3.0], 1).unwrap();
+        assert!(noisy.to_text().contains("\nThe slowest run took 3.0 times"));
+        assert!(noisy.to_html().0.contains("n&lt;1&gt;"));
+    }
+
+    #[test]
+    fn tables_render() {
+        use crate::timing::{Baseline, Scaling};
+        let mk = |name: &str, p: usize, t: f64| {
+            let mut r = BenchResult::from_samples(name, vec![t; 3], 1).unwrap();
+            r.threads = p;
+            r
+        };
+        let s = Scaling::from_results("k".into(), vec![mk("k", 1, 1.0), mk("k", 2, 0.6)]);
+        let t = s.to_text();
+        assert!(t.contains("threads  median"), "{t}");
+        assert!(
+            t.contains("Amdahl fit: serial fraction 20.0 % → at most 5.00×"),
+            "{t}"
+        );
+        let b = Baseline::new([mk("k", 1, 1.0)]);
+        let c = b.compare(&[mk("k", 1, 2.0), mk("z", 1, 1.0)], 0.05);
+        let t = c.to_text();
+        assert!(
+            t.contains("+100.0 %") && t.contains("regressed") && t.contains("new"),
+            "{t}"
+        );
+        assert_eq!(
+            text_table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]),
+            "a    bb\nxyz   1"
+        );
+    }
+}

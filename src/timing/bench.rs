@@ -1,0 +1,787 @@
+//! Timing one closure: `%timeit` for Rust.
+//!
+//! ```
+//! use parlab::timing::Bench;
+//! use std::time::Duration;
+//!
+//! let v: Vec<f64> = (0..1000).map(|i| i as f64).collect();
+//! let r = Bench::new()
+//!     .samples(5)
+//!     .min_sample_time(Duration::from_millis(1))
+//!     .warmup(Duration::from_millis(1))
+//!     .run(|| v.iter().sum::<f64>())
+//!     .unwrap();
+//! assert_eq!(r.samples.len(), 5);
+//! assert!(r.min() <= r.median() && r.median() <= r.max());
+//! println!("{r}"); // e.g. "812 ns ± 3 ns per loop (median ± IQR/2 of 5 runs, 1 000 loops each)"
+//! ```
+//!
+//! How a measurement goes:
+//!
+//! 1. **Calibration and warm-up.** The closure runs with 1, 2, 5, 10, 20, … calls
+//!    per sample until a sample lasts at least
+//!    [`min_sample_time`](Bench::min_sample_time) (10 ms by default), and goes on
+//!    running until [`warmup`](Bench::warmup) has passed (100 ms by default). None
+//!    of this is counted: the first calls pay for page faults and cold caches
+//!    (6× the median was seen here).
+//! 2. **Samples.** [`samples`](Bench::samples) samples (7 by default), each timing
+//!    `loops` calls with one pair of clock reads; a sample's value is its time
+//!    divided by `loops`, minus the clock's own cost, which is measured first.
+//! 3. **Statistics.** See [`Summary`].
+//!
+//! A closure that panics does not take the notebook down: the panic is caught, its
+//! message captured rather than printed, and an [`ErrorKind::Panicked`] error says
+//! whether it happened in the warm-up or in which sample.
+
+use super::stats::Summary;
+use crate::error::{Error, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Settings of a measurement; [`Bench::run`] measures.
+#[derive(Debug, Clone)]
+pub struct Bench {
+    name: String,
+    samples: usize,
+    warmup: Duration,
+    min_sample_time: Duration,
+    batch: usize,
+    confidence: f64,
+    resamples: usize,
+}
+
+impl Default for Bench {
+    fn default() -> Self {
+        Bench::new()
+    }
+}
+
+impl Bench {
+    /// 7 samples of at least 10 ms each after 100 ms of warm-up; 95 % bootstrap
+    /// interval of the median.
+    pub fn new() -> Self {
+        Bench {
+            name: String::new(),
+            samples: 7,
+            warmup: Duration::from_millis(100),
+            min_sample_time: Duration::from_millis(10),
+            batch: 64,
+            confidence: 0.95,
+            resamples: 2000,
+        }
+    }
+
+    /// A name carried into the result (tables, exports).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Number of timed samples (at least 1; 0 is refused by [`run`](Bench::run)).
+    pub fn samples(mut self, n: usize) -> Self {
+        self.samples = n;
+        self
+    }
+
+    /// How long to run the closure before timing it (at least one call is made).
+    pub fn warmup(mut self, d: Duration) -> Self {
+        self.warmup = d;
+        self
+    }
+
+    /// The shortest a sample may be; the number of calls per sample grows until a
+    /// sample lasts this long, so the clock's resolution and cost do not matter.
+    pub fn min_sample_time(mut self, d: Duration) -> Self {
+        self.min_sample_time = d;
+        self
+    }
+
+    /// With [`run_with_setup`](Bench::run_with_setup): how many fresh inputs are
+    /// prepared at once and timed with one pair of clock reads (64 by default).
+    /// Lower it when inputs are large.
+    pub fn batch(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+
+    /// Confidence level of the bootstrap interval of the median (0.95 by default).
+    pub fn confidence(mut self, c: f64) -> Self {
+        self.confidence = c;
+        self
+    }
+
+    /// Times `f`. Its result goes through [`black_box`] so the compiler cannot
+    /// skip the work, and is dropped inside the timed region (as `%timeit` does).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Panicked`] when `f` panics, naming the warm-up or the sample;
+    /// [`ErrorKind::InvalidInput`] for 0 samples.
+    pub fn run<R>(&self, mut f: impl FnMut() -> R) -> Result<BenchResult> {
+        self.measure(&mut |loops: u64, overhead: f64| {
+            let t = Instant::now();
+            for _ in 0..loops {
+                black_box(f());
+            }
+            (t.elapsed().as_secs_f64() - overhead).max(0.0)
+        })
+    }
+
+    /// Times `f` on fresh inputs from `setup`, which is not timed (criterion's
+    /// `iter_batched`): for kernels that modify their input in place.
+    ///
+    /// Inputs are made [`batch`](Bench::batch) at a time before the clock starts;
+    /// the outputs are dropped after it stops.
+    ///
+    /// ```
+    /// use parlab::timing::Bench;
+    /// use std::time::Duration;
+    /// let r = Bench::new()
+    ///     .samples(3)
+    ///     .warmup(Duration::ZERO)
+    ///     .min_sample_time(Duration::from_millis(1))
+    ///     .run_with_setup(|| vec![3.0, 1.0, 2.0], |mut v| { v.sort_by(f64::total_cmp); v })
+    ///     .unwrap();
+    /// assert_eq!(r.samples.len(), 3);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`run`](Bench::run); a panic in `setup` is reported the same way.
+    pub fn run_with_setup<I, R>(
+        &self,
+        mut setup: impl FnMut() -> I,
+        mut f: impl FnMut(I) -> R,
+    ) -> Result<BenchResult> {
+        let batch = self.batch as u64;
+        let mut inputs: Vec<I> = Vec::new();
+        let mut outputs: Vec<R> = Vec::new();
+        self.measure(&mut |loops: u64, overhead: f64| {
+            let mut total = 0.0;
+            let mut left = loops;
+            while left > 0 {
+                let n = left.min(batch);
+                left -= n;
+                inputs.extend((0..n).map(|_| setup()));
+                outputs.reserve(n as usize);
+                let t = Instant::now();
+                for input in inputs.drain(..) {
+                    outputs.push(black_box(f(black_box(input))));
+                }
+                total += (t.elapsed().as_secs_f64() - overhead).max(0.0);
+                outputs.clear();
+            }
+            total
+        })
+    }
+
+    /// `timed(loops, overhead)` runs `loops` calls and returns their time in seconds.
+    fn measure(&self, timed: &mut dyn FnMut(u64, f64) -> f64) -> Result<BenchResult> {
+        if self.samples == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a benchmark needs at least 1 sample, got 0",
+            ));
+        }
+        let overhead = timer_overhead();
+        let threads = rayon::current_num_threads();
+        let min = self.min_sample_time.as_secs_f64();
+        let mut phase = Phase::Warmup;
+        let mut warmup_calls = 0u64;
+        let mut loops = 1u64;
+        let mut samples = Vec::with_capacity(self.samples);
+        let outcome = catch_panic(|| {
+            // Calibration doubles as warm-up: 1, 2, 5, 10, 20, 50, … calls,
+            // jumping ahead when a sample is far too short.
+            let start = Instant::now();
+            loop {
+                let t = timed(loops, overhead);
+                warmup_calls += loops;
+                if t >= min || loops >= 1 << 40 {
+                    break;
+                }
+                let target = if t > 0.0 {
+                    (loops as f64 * min / t * 0.5) as u64
+                } else {
+                    0
+                };
+                loops = up_125(target.max(loops + 1));
+            }
+            while start.elapsed() < self.warmup {
+                timed(loops, overhead);
+                warmup_calls += loops;
+            }
+            for k in 0..self.samples {
+                phase = Phase::Sample(k);
+                samples.push(timed(loops, overhead) / loops as f64);
+            }
+        });
+        if let Err(message) = outcome {
+            let when = match phase {
+                Phase::Warmup => "during the warm-up".to_string(),
+                Phase::Sample(k) => format!("in sample {} of {}", k + 1, self.samples),
+            };
+            let name = if self.name.is_empty() {
+                "the benchmarked closure".to_string()
+            } else {
+                format!("benchmark `{}`", self.name)
+            };
+            return Err(Error::new(
+                ErrorKind::Panicked,
+                format!("{name} panicked {when}: {message}"),
+            ));
+        }
+        let summary = Summary::with_confidence(&samples, self.confidence, self.resamples)?;
+        Ok(BenchResult {
+            name: self.name.clone(),
+            samples,
+            loops,
+            warmup_calls,
+            timer_overhead: overhead,
+            threads,
+            summary,
+        })
+    }
+}
+
+/// The smallest of 1, 2, 5, 10, 20, 50, … that is at least `n`.
+fn up_125(n: u64) -> u64 {
+    let mut scale = 1u64;
+    loop {
+        for s in [1, 2, 5] {
+            if s * scale >= n {
+                return s * scale;
+            }
+        }
+        scale = scale.saturating_mul(10);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    Warmup,
+    Sample(usize),
+}
+
+/// The result of a measurement: every sample plus their statistics.
+///
+/// All times are in seconds **per call** (one loop iteration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// The name given with [`Bench::name`] (may be empty).
+    pub name: String,
+    /// Seconds per call, one value per sample, in the order measured.
+    pub samples: Vec<f64>,
+    /// Calls per sample.
+    pub loops: u64,
+    /// Calls made before the first sample (calibration and warm-up).
+    pub warmup_calls: u64,
+    /// Cost of one pair of clock reads in seconds, measured before the run and
+    /// subtracted from every timed batch.
+    pub timer_overhead: f64,
+    /// Threads of the rayon pool the measurement ran in.
+    pub threads: usize,
+    /// Statistics of [`samples`](Self::samples).
+    pub summary: Summary,
+}
+
+impl BenchResult {
+    /// A result from samples measured elsewhere (seconds per call), e.g. to
+    /// compare with a saved run.
+    ///
+    /// # Errors
+    /// As [`Summary::new`].
+    pub fn from_samples(name: impl Into<String>, samples: Vec<f64>, loops: u64) -> Result<Self> {
+        let summary = Summary::new(&samples)?;
+        Ok(BenchResult {
+            name: name.into(),
+            samples,
+            loops,
+            warmup_calls: 0,
+            timer_overhead: 0.0,
+            threads: rayon::current_num_threads(),
+            summary,
+        })
+    }
+
+    /// Fastest sample, seconds per call.
+    pub fn min(&self) -> f64 {
+        self.summary.min
+    }
+    /// Slowest sample, seconds per call.
+    pub fn max(&self) -> f64 {
+        self.summary.max
+    }
+    /// Median sample, seconds per call: the figure parlab reports.
+    pub fn median(&self) -> f64 {
+        self.summary.median
+    }
+    /// Mean of the samples, seconds per call.
+    pub fn mean(&self) -> f64 {
+        self.summary.mean
+    }
+    /// Sample standard deviation, seconds.
+    pub fn std_dev(&self) -> f64 {
+        self.summary.std_dev
+    }
+    /// Interquartile range, seconds.
+    pub fn iqr(&self) -> f64 {
+        self.summary.iqr
+    }
+    /// Bootstrap confidence interval of the median, seconds.
+    pub fn median_ci(&self) -> (f64, f64) {
+        self.summary.median_ci
+    }
+    /// The median as a [`Duration`].
+    pub fn median_duration(&self) -> Duration {
+        Duration::from_secs_f64(self.median())
+    }
+
+    /// A warning when the samples are too spread to trust the median to a few
+    /// percent: the slowest sample took at least twice the fastest (`%timeit`
+    /// warns at 4×), or the IQR exceeds 10 % of the median.
+    pub fn noise_warning(&self) -> Option<String> {
+        let s = &self.summary;
+        let ratio = if s.min > 0.0 { s.max / s.min } else { 1.0 };
+        let rel_iqr = if s.median > 0.0 {
+            s.iqr / s.median
+        } else {
+            0.0
+        };
+        if ratio >= 2.0 {
+            Some(format!(
+                "The slowest run took {ratio:.1} times longer than the fastest: another program \
+                 may have been running, or the kernel's data was not yet in memory or cache."
+            ))
+        } else if rel_iqr > 0.10 {
+            Some(format!(
+                "The middle half of the runs spreads over {:.0} % of the median: timings are noisy.",
+                rel_iqr * 100.0
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Rates from the work one call does: `bytes` moved to or from memory and
+    /// `flops` floating-point operations (0 for "not given"), at the median time.
+    ///
+    /// ```
+    /// use parlab::timing::BenchResult;
+    /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
+    /// let t = r.throughput(24e6, 1e6);
+    /// assert!((t.gb_per_s.unwrap() - 24.0).abs() < 1e-9);
+    /// assert!((t.gflop_per_s.unwrap() - 1.0).abs() < 1e-9);
+    /// ```
+    pub fn throughput(&self, bytes: f64, flops: f64) -> Throughput {
+        let t = self.median();
+        let rate = |x: f64| (x > 0.0 && t > 0.0).then(|| x / t / 1e9);
+        Throughput {
+            name: self.name.clone(),
+            seconds: t,
+            threads: self.threads,
+            bytes,
+            flops,
+            gb_per_s: rate(bytes),
+            gflop_per_s: rate(flops),
+        }
+    }
+}
+
+impl BenchResult {
+    /// Flat rows for export: `min`, `median`, `mean`, `std_dev`, `iqr`,
+    /// `ci_low`, `ci_high` (unit `s`, per call) and every `sample`, tagged with
+    /// `size` and the result's thread count.
+    pub fn rows(&self, size: usize) -> Vec<crate::export::Row> {
+        use crate::export::Row;
+        let s = &self.summary;
+        let mut rows: Vec<Row> = [
+            ("min", s.min),
+            ("median", s.median),
+            ("mean", s.mean),
+            ("std_dev", s.std_dev),
+            ("iqr", s.iqr),
+            ("ci_low", s.median_ci.0),
+            ("ci_high", s.median_ci.1),
+        ]
+        .iter()
+        .map(|&(stat, v)| Row::new(&self.name, size, self.threads, stat, v, "s"))
+        .collect();
+        rows.extend(
+            self.samples
+                .iter()
+                .map(|&v| Row::new(&self.name, size, self.threads, "sample", v, "s")),
+        );
+        rows
+    }
+}
+
+/// Memory and arithmetic rates of a measured kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// Name of the benchmark.
+    pub name: String,
+    /// Median seconds per call.
+    pub seconds: f64,
+    /// Threads the measurement ran on.
+    pub threads: usize,
+    /// Bytes moved per call (0 if not given).
+    pub bytes: f64,
+    /// Floating-point operations per call (0 if not given).
+    pub flops: f64,
+    /// Bandwidth, 10⁹ bytes per second.
+    pub gb_per_s: Option<f64>,
+    /// Arithmetic rate, 10⁹ floating-point operations per second.
+    pub gflop_per_s: Option<f64>,
+}
+
+impl Throughput {
+    /// How far these rates are from the machine's limits on the same number of
+    /// threads, counting flops against the `f64` peak (see
+    /// [`vs_precision`](Throughput::vs_precision) for `f32`).
+    ///
+    /// ```
+    /// use parlab::timing::{BenchResult, Machine};
+    /// use parlab::timing::machine::{PeakPoint, StreamPoint};
+    /// let mut m = Machine::probe_with(&parlab::timing::machine::ProbeConfig {
+    ///     array_bytes: 1 << 16, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1],
+    /// }).unwrap();
+    /// m.stream = vec![StreamPoint { threads: 1, copy: 30.0, add: 40.0, triad: 38.0 }];
+    /// m.peak = vec![PeakPoint { threads: 1, f32: 256.0, f64: 128.0 }];
+    /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
+    /// let e = r.throughput(20e6, 0.0).vs(&m);
+    /// assert_eq!(e.bandwidth_fraction(), Some(0.5)); // 20 GB/s of 40
+    /// ```
+    pub fn vs(&self, machine: &crate::timing::Machine) -> Efficiency {
+        self.vs_precision(machine, crate::timing::machine::Precision::F64)
+    }
+
+    /// As [`vs`](Throughput::vs) with the peak of the given precision.
+    pub fn vs_precision(
+        &self,
+        machine: &crate::timing::Machine,
+        precision: crate::timing::machine::Precision,
+    ) -> Efficiency {
+        Efficiency {
+            throughput: self.clone(),
+            bandwidth_limit: machine.bandwidth(self.threads),
+            peak_gflops: machine.peak_gflops(self.threads, precision),
+            precision_f32: precision == crate::timing::machine::Precision::F32,
+        }
+    }
+}
+
+/// A kernel's rates next to the machine's limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Efficiency {
+    /// The kernel's rates.
+    pub throughput: Throughput,
+    /// Best STREAM bandwidth on the same threads, GB/s.
+    pub bandwidth_limit: Option<f64>,
+    /// Peak GFLOP/s on the same threads.
+    pub peak_gflops: Option<f64>,
+    /// Whether the peak is the `f32` one (else `f64`).
+    pub precision_f32: bool,
+}
+
+impl Efficiency {
+    /// Fraction of the STREAM bandwidth reached (above 1 when data stays in cache).
+    pub fn bandwidth_fraction(&self) -> Option<f64> {
+        Some(self.throughput.gb_per_s? / self.bandwidth_limit?)
+    }
+    /// Fraction of peak FLOP/s reached.
+    pub fn peak_fraction(&self) -> Option<f64> {
+        Some(self.throughput.gflop_per_s? / self.peak_gflops?)
+    }
+}
+
+/// Cost in seconds of one `Instant::now()` pair, the median of 15 runs of 1 000.
+pub fn timer_overhead() -> f64 {
+    let mut v: Vec<f64> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..1000 {
+                black_box(Instant::now());
+            }
+            t.elapsed().as_secs_f64() / 1000.0
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Times `f` with the default [`Bench`] settings.
+///
+/// # Panics
+/// When `f` panics (with a message naming the sample, not the raw panic output).
+/// Use [`try_bench`] to get an error instead.
+pub fn bench<R>(f: impl FnMut() -> R) -> BenchResult {
+    match try_bench(f) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Times `f` with the default [`Bench`] settings.
+///
+/// # Errors
+/// [`ErrorKind::Panicked`] when `f` panics.
+pub fn try_bench<R>(f: impl FnMut() -> R) -> Result<BenchResult> {
+    Bench::new().run(f)
+}
+
+/// Times `f` on fresh inputs from `setup` (not timed) with the default
+/// [`Bench`] settings; see [`Bench::run_with_setup`].
+///
+/// # Errors
+/// [`ErrorKind::Panicked`] when `setup` or `f` panics.
+pub fn try_bench_with_setup<I, R>(
+    setup: impl FnMut() -> I,
+    f: impl FnMut(I) -> R,
+) -> Result<BenchResult> {
+    Bench::new().run_with_setup(setup, f)
+}
+
+/// As [`try_bench_with_setup`], panicking with the error's message.
+///
+/// # Panics
+/// When `setup` or `f` panics.
+pub fn bench_with_setup<I, R>(setup: impl FnMut() -> I, f: impl FnMut(I) -> R) -> BenchResult {
+    match try_bench_with_setup(setup, f) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+static HOOK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic and returning its message (with its location)
+/// instead of letting the default hook print `thread … panicked at …` to stderr.
+///
+/// The panic hook is process-wide: while `f` runs, parlab's quiet hook is
+/// installed (serialised by a lock, so concurrent callers take turns) and the
+/// previous hook is restored afterwards. Panics on other threads during that
+/// time are captured too, not printed. Nested calls reuse the outer hook.
+///
+/// ```
+/// let r = parlab::timing::catch_panic(|| -> u32 { panic!("boom {}", 1) });
+/// assert!(r.unwrap_err().starts_with("boom 1"));
+/// assert_eq!(parlab::timing::catch_panic(|| 2).unwrap(), 2);
+/// ```
+///
+/// # Errors
+/// The panic's message when `f` panics.
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::{Arc, Mutex};
+    if CATCHING.with(|c| c.get()) {
+        return catch_unwind(AssertUnwindSafe(f)).map_err(|p| payload_message(&*p));
+    }
+    let _guard = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let captured: Arc<Mutex<Option<String>>> = Arc::default();
+    let slot = Arc::clone(&captured);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let mut msg = payload_message(info.payload());
+        if let Some(loc) = info.location() {
+            msg.push_str(&format!(
+                " ({}:{}:{})",
+                loc.file(),
+                loc.line(),
+                loc.column()
+            ));
+        }
+        let mut s = slot.lock().unwrap_or_else(|e| e.into_inner());
+        s.get_or_insert(msg);
+    }));
+    CATCHING.with(|c| c.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(false));
+    drop(std::panic::take_hook());
+    std::panic::set_hook(previous);
+    result.map_err(|p| {
+        captured
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_else(|| payload_message(&*p))
+    })
+}
+
+fn payload_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-text panic payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick() -> Bench {
+        Bench::new()
+            .samples(5)
+            .warmup(Duration::from_millis(1))
+            .min_sample_time(Duration::from_micros(500))
+    }
+
+    #[test]
+    fn autorange_reaches_the_minimum_sample_time() {
+        let v: Vec<u64> = (0..100).collect();
+        let r = quick().run(|| v.iter().sum::<u64>()).unwrap();
+        assert!(r.loops > 1, "loops {}", r.loops);
+        assert!(r.median() * r.loops as f64 >= 0.5e-3 * 0.5, "{r:?}");
+        assert_eq!(r.samples.len(), 5);
+        assert!(r.warmup_calls >= r.loops);
+        assert!(r.timer_overhead > 0.0 && r.timer_overhead < 1e-5);
+    }
+
+    #[test]
+    fn slow_closure_runs_once_per_sample() {
+        let r = quick()
+            .samples(3)
+            .run(|| std::thread::sleep(Duration::from_millis(1)))
+            .unwrap();
+        assert_eq!(r.loops, 1);
+        assert!(r.min() >= 0.9e-3, "{}", r.min());
+    }
+
+    #[test]
+    fn panic_names_the_sample_and_prints_nothing() {
+        let mut calls = 0u32;
+        let e = Bench::new()
+            .samples(4)
+            .warmup(Duration::ZERO)
+            .min_sample_time(Duration::ZERO)
+            .name("bad")
+            .run(|| {
+                calls += 1;
+                assert!(calls < 3, "call {calls} failed");
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+        // Call 1 is the warm-up, calls 2, 3 are samples 1, 2.
+        assert!(
+            e.to_string()
+                .starts_with("benchmark `bad` panicked in sample 2 of 4: call 3 failed"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("panicked at"), "{e}");
+        let e = quick().run(|| -> u8 { panic!("early") }).unwrap_err();
+        assert!(e.to_string().contains("during the warm-up: early"), "{e}");
+        // Still usable afterwards.
+        assert!(quick().run(|| 1 + 1).is_ok());
+    }
+
+    #[test]
+    fn quiet_hook_captures_then_restores_the_previous_hook() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        let previous = {
+            let _g = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {
+                SEEN.fetch_add(1, Ordering::SeqCst);
+            }));
+            previous
+        };
+        let r = catch_panic(|| -> u8 { panic!("quiet") });
+        assert!(r.unwrap_err().starts_with("quiet ("));
+        assert_eq!(
+            SEEN.load(Ordering::SeqCst),
+            0,
+            "the counting hook ran during catch_panic"
+        );
+        let _g = HOOK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = std::panic::catch_unwind(|| panic!("loud"));
+        assert_eq!(
+            SEEN.load(Ordering::SeqCst),
+            1,
+            "the previous hook was not restored"
+        );
+        std::panic::set_hook(previous);
+    }
+
+    #[test]
+    fn panic_in_a_rayon_worker_is_caught() {
+        use rayon::prelude::*;
+        let e = crate::par::with_threads(2, || {
+            quick().run(|| {
+                (0..64).into_par_iter().for_each(|i| {
+                    if i == 63 {
+                        panic!("worker {i}")
+                    }
+                })
+            })
+        })
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+        assert!(
+            e.to_string().contains("during the warm-up: worker 63"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn setup_is_not_timed() {
+        let r = quick()
+            .samples(3)
+            .min_sample_time(Duration::from_micros(200))
+            .run_with_setup(
+                || {
+                    std::thread::sleep(Duration::from_micros(100));
+                    vec![1u8; 16]
+                },
+                |v| v.len(),
+            )
+            .unwrap();
+        assert!(
+            r.median() < 50e-6,
+            "setup leaked into the timing: {}",
+            r.median()
+        );
+        let e = quick()
+            .run_with_setup(|| -> u8 { panic!("no input") }, |x| x)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+    }
+
+    #[test]
+    fn loop_counts_follow_1_2_5() {
+        let got: Vec<u64> = [0, 1, 2, 3, 6, 11, 49, 51]
+            .iter()
+            .map(|&n| up_125(n))
+            .collect();
+        assert_eq!(got, [1, 1, 2, 5, 10, 20, 50, 100]);
+    }
+
+    #[test]
+    fn zero_samples_is_refused() {
+        let e = Bench::new().samples(0).run(|| ()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn noise_warning_fires_on_spread() {
+        let r = BenchResult::from_samples("x", vec![1.0, 1.0, 1.0, 3.0], 1).unwrap();
+        assert!(r.noise_warning().unwrap().contains("3.0 times"));
+        let r = BenchResult::from_samples("x", vec![1.0, 1.01, 0.99], 1).unwrap();
+        assert!(r.noise_warning().is_none());
+    }
+
+    #[test]
+    fn threads_are_recorded() {
+        let r = crate::par::with_threads(2, || quick().samples(1).run(|| 1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.threads, 2);
+    }
+}

@@ -1,0 +1,354 @@
+//! Several kernels on the same input: check they agree, then time them.
+//!
+//! ```
+//! use parlab::timing::{Bench, Compare};
+//! use parlab::verify::Tol;
+//! use std::time::Duration;
+//!
+//! let x: Vec<f64> = (0..10_000).map(|i| (i % 7) as f64).collect();
+//! let quick = Bench::new().samples(3).warmup(Duration::ZERO).min_sample_time(Duration::from_millis(1));
+//! let c = Compare::new()
+//!     .bench(quick)
+//!     .tol(Tol::eps_n::<f64>(x.len()))
+//!     .kernel("iter", || x.iter().sum::<f64>())
+//!     .kernel("chunks", || x.chunks(1024).map(|c| c.iter().sum::<f64>()).sum::<f64>())
+//!     .run()
+//!     .unwrap();
+//! assert_eq!(c.results.len(), 2);
+//! assert_eq!(c.speedup("iter"), Some(1.0));
+//!
+//! // A wrong kernel is refused before anything is timed.
+//! let e = Compare::new()
+//!     .kernel("right", || vec![1.0f64, 2.0, 3.0])
+//!     .kernel("wrong", || vec![1.0f64, 2.5, 3.0])
+//!     .run()
+//!     .unwrap_err();
+//! assert_eq!(e.kind(), parlab::ErrorKind::Mismatch);
+//! assert!(e.to_string().contains("`wrong` disagrees with `right`"), "{e}");
+//! assert!(e.to_string().contains("worst at [1]: 2 vs 2.5"), "{e}");
+//! ```
+
+use super::bench::{Bench, BenchResult, catch_panic};
+use crate::error::{Error, ErrorKind, Result};
+use crate::export::Row;
+use crate::verify::{Comparable, Diff, Tol, check};
+
+type Kernel<'a, O> = Box<dyn FnMut() -> O + 'a>;
+
+/// Builder: named kernels returning comparable outputs; [`run`](Compare::run)
+/// checks and times them.
+pub struct Compare<'a, O> {
+    bench: Bench,
+    tol: Tol,
+    baseline: Option<String>,
+    bytes: f64,
+    flops: f64,
+    kernels: Vec<(String, Kernel<'a, O>)>,
+}
+
+impl<O: Comparable> Default for Compare<'_, O> {
+    fn default() -> Self {
+        Compare::new()
+    }
+}
+
+impl<'a, O: Comparable> Compare<'a, O> {
+    /// No kernels yet; default [`Bench`], tolerance `abs 1e-8, rel 1e-5`
+    /// (NumPy's `allclose`), baseline the first kernel.
+    pub fn new() -> Self {
+        Compare {
+            bench: Bench::new(),
+            tol: Tol::new(1e-8, 1e-5),
+            baseline: None,
+            bytes: 0.0,
+            flops: 0.0,
+            kernels: Vec::new(),
+        }
+    }
+
+    /// Adds a kernel. The first one added is the reference outputs are checked against.
+    pub fn kernel(mut self, name: impl Into<String>, f: impl FnMut() -> O + 'a) -> Self {
+        self.kernels.push((name.into(), Box::new(f)));
+        self
+    }
+
+    /// The tolerance outputs must agree within.
+    pub fn tol(mut self, tol: Tol) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Measurement settings for every kernel.
+    pub fn bench(mut self, bench: Bench) -> Self {
+        self.bench = bench;
+        self
+    }
+
+    /// The kernel speedups are relative to (default: the first).
+    pub fn baseline(mut self, name: impl Into<String>) -> Self {
+        self.baseline = Some(name.into());
+        self
+    }
+
+    /// Work per call, for GB/s and GFLOP/s columns (0 for "not given").
+    pub fn throughput(mut self, bytes: f64, flops: f64) -> Self {
+        self.bytes = bytes;
+        self.flops = flops;
+        self
+    }
+
+    /// Runs every kernel once and checks its output against the first kernel's;
+    /// only if all agree, times each one.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Mismatch`] naming the kernel that disagrees, the index and
+    /// size of the worst difference; [`ErrorKind::ShapeMismatch`] when shapes
+    /// differ; [`ErrorKind::Panicked`] naming a kernel that panicked;
+    /// [`ErrorKind::InvalidInput`] for no kernels, duplicate names or an unknown
+    /// baseline.
+    pub fn run(mut self) -> Result<Comparison> {
+        if self.kernels.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidInput, "no kernels to compare"));
+        }
+        let names: Vec<String> = self.kernels.iter().map(|k| k.0.clone()).collect();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("two kernels are named `{n}`"),
+                ));
+            }
+        }
+        let baseline = match &self.baseline {
+            None => 0,
+            Some(b) => names.iter().position(|n| n == b).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "baseline `{b}` is not one of the kernels: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?,
+        };
+        let mut reference: Option<O> = None;
+        let mut diffs = Vec::with_capacity(names.len());
+        for (name, f) in self.kernels.iter_mut() {
+            let out = catch_panic(&mut *f).map_err(|m| {
+                Error::new(
+                    ErrorKind::Panicked,
+                    format!("kernel `{name}` panicked while computing the output to check: {m}"),
+                )
+            })?;
+            match &reference {
+                None => {
+                    diffs.push(check(&out, &out, Tol::exact())?);
+                    reference = Some(out);
+                }
+                Some(r) => {
+                    let d = check(r, &out, self.tol).map_err(|e| {
+                        Error::new(
+                            e.kind(),
+                            format!(
+                                "kernel `{name}` disagrees with `{}`: {}",
+                                names[0],
+                                e.message()
+                            ),
+                        )
+                    })?;
+                    diffs.push(d);
+                }
+            }
+        }
+        drop(reference);
+        let mut results = Vec::with_capacity(names.len());
+        for (name, f) in self.kernels.iter_mut() {
+            results.push(self.bench.clone().name(name.clone()).run(&mut *f)?);
+        }
+        Ok(Comparison {
+            results,
+            baseline,
+            diffs,
+            tol: self.tol,
+            bytes: self.bytes,
+            flops: self.flops,
+        })
+    }
+}
+
+/// Timed, verified kernels.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Comparison {
+    /// One result per kernel, in the order added.
+    pub results: Vec<BenchResult>,
+    /// Index of the baseline in [`results`](Self::results).
+    pub baseline: usize,
+    /// How each output differed from the first kernel's.
+    pub diffs: Vec<Diff>,
+    /// The tolerance they were checked with.
+    pub tol: Tol,
+    /// Bytes per call (0 if not given).
+    pub bytes: f64,
+    /// Flops per call (0 if not given).
+    pub flops: f64,
+}
+
+impl Comparison {
+    /// Median time of the baseline over that of `name` (> 1: faster than the baseline).
+    pub fn speedup(&self, name: &str) -> Option<f64> {
+        let r = self.results.iter().find(|r| r.name == name)?;
+        Some(self.results[self.baseline].median() / r.median())
+    }
+
+    /// `(name, speedup)` for every kernel, in order.
+    pub fn speedups(&self) -> Vec<(String, f64)> {
+        let base = self.results[self.baseline].median();
+        self.results
+            .iter()
+            .map(|r| (r.name.clone(), base / r.median()))
+            .collect()
+    }
+
+    /// The kernel with the smallest median.
+    pub fn fastest(&self) -> &BenchResult {
+        self.results
+            .iter()
+            .min_by(|a, b| a.median().total_cmp(&b.median()))
+            .expect("a comparison has at least one kernel")
+    }
+
+    /// Each kernel's rates against the machine's limits on the threads it ran
+    /// on (`f64` peak; see [`Throughput::vs_precision`](crate::timing::Throughput::vs_precision)).
+    pub fn vs(&self, machine: &crate::timing::Machine) -> Vec<crate::timing::Efficiency> {
+        self.results
+            .iter()
+            .map(|r| r.throughput(self.bytes, self.flops).vs(machine))
+            .collect()
+    }
+
+    /// Flat rows: median, IQR, speedup, and GB/s or GFLOP/s when given.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for (r, (_, s)) in self.results.iter().zip(self.speedups()) {
+            rows.extend(r.rows(0));
+            rows.push(Row::new(&r.name, 0, r.threads, "speedup", s, "x"));
+            let t = r.throughput(self.bytes, self.flops);
+            if let Some(g) = t.gb_per_s {
+                rows.push(Row::new(&r.name, 0, r.threads, "bandwidth", g, "GB/s"));
+            }
+            if let Some(g) = t.gflop_per_s {
+                rows.push(Row::new(&r.name, 0, r.threads, "flop_rate", g, "GFLOP/s"));
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use std::time::Duration;
+
+    fn quick() -> Bench {
+        Bench::new()
+            .samples(3)
+            .warmup(Duration::ZERO)
+            .min_sample_time(Duration::from_micros(200))
+    }
+
+    #[test]
+    fn mismatch_names_kernel_index_and_size() {
+        let a = Array2::<f32>::from_shape_fn((4, 5), |(i, j)| (i * 5 + j) as f32);
+        let mut calls = 0;
+        let e = Compare::new()
+            .bench(quick())
+            .kernel("ref", || a.clone())
+            .kernel("same", || a.clone())
+            .kernel("bad", || {
+                let mut b = a.clone();
+                b[[2, 3]] += 0.5;
+                b
+            })
+            .kernel("never", || {
+                calls += 1;
+                a.clone()
+            })
+            .run()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Mismatch);
+        let m = e.to_string();
+        assert!(
+            m.starts_with("kernel `bad` disagrees with `ref`: 1 of 20 elements"),
+            "{m}"
+        );
+        assert!(
+            m.contains("worst at [2, 3]: 13 vs 13.5 (difference 5e-1)"),
+            "{m}"
+        );
+        assert_eq!(calls, 0, "checking stops at the first disagreement");
+    }
+
+    #[test]
+    fn shapes_panics_and_names_are_checked() {
+        let e = Compare::new()
+            .kernel("a", || vec![1.0f64; 3])
+            .kernel("b", || vec![1.0f64; 4])
+            .run()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ShapeMismatch);
+        assert!(e.to_string().contains("`b` disagrees"), "{e}");
+        let e = Compare::new()
+            .kernel("a", || 1.0f64)
+            .kernel("boom", || -> f64 { panic!("todo") })
+            .run()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Panicked);
+        assert!(e.to_string().contains("kernel `boom` panicked"), "{e}");
+        let e = Compare::new()
+            .kernel("a", || 1.0f64)
+            .kernel("a", || 1.0f64)
+            .run()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = Compare::new()
+            .kernel("a", || 1.0f64)
+            .baseline("z")
+            .run()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("baseline `z` is not one of the kernels: a"),
+            "{e}"
+        );
+        assert!(Compare::<f64>::new().run().is_err());
+    }
+
+    #[test]
+    fn speedups_are_relative_to_the_baseline() {
+        let c = Compare::new()
+            .bench(quick())
+            .baseline("slow")
+            .throughput(8e3, 1e3)
+            .kernel("fast", || 1.0f64)
+            .kernel("slow", || {
+                std::thread::sleep(Duration::from_micros(300));
+                1.0f64
+            })
+            .run()
+            .unwrap();
+        assert_eq!(c.baseline, 1);
+        assert_eq!(c.speedup("slow"), Some(1.0));
+        assert!(c.speedup("fast").unwrap() > 10.0);
+        assert_eq!(c.fastest().name, "fast");
+        let rows = c.rows();
+        assert!(
+            rows.iter()
+                .any(|r| r.name == "fast" && r.stat == "speedup" && r.unit == "x")
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.stat == "bandwidth" && r.unit == "GB/s")
+        );
+    }
+}

@@ -1,0 +1,468 @@
+//! Sweeps: the same kernels over problem sizes (like perfplot) or over thread
+//! counts (strong scaling, with an Amdahl's-law fit).
+//!
+//! ```
+//! use parlab::timing::{Bench, ThreadSweep};
+//! use rayon::prelude::*;
+//! use std::time::Duration;
+//!
+//! let v: Vec<f64> = (0..100_000).map(|i| i as f64).collect();
+//! let s = ThreadSweep::new([1, 2])
+//!     .bench(Bench::new().samples(3).warmup(Duration::ZERO).min_sample_time(Duration::from_millis(1)))
+//!     .run(|| v.par_chunks(10_000).map(|c| c.iter().sum::<f64>()).sum::<f64>())
+//!     .unwrap();
+//! assert_eq!(s.points.len(), 2);
+//! assert_eq!(s.points[0].speedup, 1.0);
+//! assert!(s.serial_fraction.is_some());
+//! ```
+
+use super::bench::{Bench, BenchResult, catch_panic};
+use super::stats::amdahl_serial_fraction;
+use crate::error::{Error, ErrorKind, Result};
+use crate::export::Row;
+use crate::verify::{Comparable, Tol, check};
+
+/// Times one closure on local pools of several sizes.
+#[derive(Debug, Clone)]
+pub struct ThreadSweep {
+    threads: Vec<usize>,
+    bench: Bench,
+    name: String,
+}
+
+impl ThreadSweep {
+    /// Thread counts to measure, in the order given; include 1 for the Amdahl fit.
+    pub fn new(threads: impl IntoIterator<Item = usize>) -> Self {
+        ThreadSweep {
+            threads: threads.into_iter().collect(),
+            bench: Bench::new(),
+            name: String::new(),
+        }
+    }
+
+    /// 1, 2, 4, … up to all hardware threads (and all of them).
+    pub fn up_to_all() -> Self {
+        let hw = crate::par::available_threads();
+        let mut v: Vec<usize> = std::iter::successors(Some(1usize), |t| Some(t * 2))
+            .take_while(|&t| t < hw)
+            .collect();
+        v.push(hw);
+        ThreadSweep::new(v)
+    }
+
+    /// Measurement settings.
+    pub fn bench(mut self, bench: Bench) -> Self {
+        self.bench = bench;
+        self
+    }
+
+    /// A name for the results.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Times `f` inside a local pool of each thread count. Each pool is built
+    /// before its measurement starts, outside the timed region.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Threads`] for a thread count of 0 or a pool that cannot be
+    /// built; [`ErrorKind::InvalidInput`] for an empty list; errors of
+    /// [`Bench::run`].
+    pub fn run<R>(&self, mut f: impl FnMut() -> R + Send) -> Result<Scaling> {
+        if self.threads.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "no thread counts to sweep",
+            ));
+        }
+        let mut results = Vec::with_capacity(self.threads.len());
+        for &t in &self.threads {
+            let pool = crate::par::pool(t)?;
+            let b = self.bench.clone().name(self.name.clone());
+            results.push(pool.install(|| b.run(&mut f))?);
+        }
+        Ok(Scaling::from_results(self.name.clone(), results))
+    }
+}
+
+/// Times `f` on each of `threads` with default settings.
+///
+/// # Errors
+/// As [`ThreadSweep::run`].
+pub fn sweep_threads<R>(threads: &[usize], f: impl FnMut() -> R + Send) -> Result<Scaling> {
+    ThreadSweep::new(threads.iter().copied()).run(f)
+}
+
+/// One thread count of a [`Scaling`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScalingPoint {
+    /// Threads.
+    pub threads: usize,
+    /// The measurement.
+    pub result: BenchResult,
+    /// Median time at the smallest thread count over this one.
+    pub speedup: f64,
+    /// `speedup × p₀ / p` (1 is perfect scaling), `p₀` the smallest thread count.
+    pub efficiency: f64,
+    /// Amdahl's prediction for this thread count from the fitted serial fraction.
+    pub amdahl: Option<f64>,
+}
+
+/// Strong scaling: one kernel, several thread counts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scaling {
+    /// Name of the kernel.
+    pub name: String,
+    /// One point per thread count, in the order measured.
+    pub points: Vec<ScalingPoint>,
+    /// Least-squares fit of Amdahl's serial fraction (see
+    /// [`amdahl_serial_fraction`]); `None` without a 1-thread point and a
+    /// parallel one.
+    pub serial_fraction: Option<f64>,
+}
+
+impl Scaling {
+    /// Speedups and the Amdahl fit from measurements (one per thread count).
+    ///
+    /// # Panics
+    /// When `results` is empty.
+    pub fn from_results(name: String, results: Vec<BenchResult>) -> Scaling {
+        let base = results
+            .iter()
+            .min_by_key(|r| r.threads)
+            .expect("at least one result");
+        let (p0, t0) = (base.threads, base.median());
+        let pts: Vec<(usize, f64)> = results
+            .iter()
+            .map(|r| (r.threads, t0 / r.median()))
+            .collect();
+        let serial_fraction = if p0 == 1 {
+            amdahl_serial_fraction(&pts)
+        } else {
+            None
+        };
+        let points = results
+            .into_iter()
+            .zip(pts)
+            .map(|(result, (p, s))| ScalingPoint {
+                threads: p,
+                speedup: s,
+                efficiency: s * p0 as f64 / p as f64,
+                amdahl: serial_fraction.map(|f| super::stats::amdahl_speedup(f, p)),
+                result,
+            })
+            .collect();
+        Scaling {
+            name,
+            points,
+            serial_fraction,
+        }
+    }
+
+    /// Flat rows: the timing statistics, speedup and efficiency per thread count.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for p in &self.points {
+            rows.extend(p.result.rows(0));
+            rows.push(Row::new(
+                &self.name, 0, p.threads, "speedup", p.speedup, "x",
+            ));
+            rows.push(Row::new(
+                &self.name,
+                0,
+                p.threads,
+                "efficiency",
+                p.efficiency,
+                "1",
+            ));
+        }
+        if let Some(s) = self.serial_fraction {
+            rows.push(Row::new(&self.name, 0, 0, "amdahl_serial_fraction", s, "1"));
+        }
+        rows
+    }
+}
+
+/// `(bytes, flops)` per call at a size.
+type WorkFn<'a> = Box<dyn Fn(usize) -> (f64, f64) + Send + 'a>;
+type SizedKernel<'a, I, O> = Box<dyn FnMut(&I) -> O + Send + 'a>;
+
+/// Kernels over problem sizes, like perfplot: `setup(n)` makes the input for
+/// size `n` (not timed), every kernel runs on it, outputs are checked against
+/// the first kernel's, then each is timed.
+///
+/// ```
+/// use parlab::timing::{Bench, SizeSweep};
+/// use std::time::Duration;
+///
+/// let r = SizeSweep::new([1_000, 10_000], |n| (0..n).map(|i| i as f64).collect::<Vec<_>>())
+///     .bench(Bench::new().samples(3).warmup(Duration::ZERO).min_sample_time(Duration::from_millis(1)))
+///     .kernel("sum", |v| v.iter().sum::<f64>())
+///     .kernel("fold", |v| v.iter().fold(0.0, |a, x| a + x))
+///     .work(|n| (8.0 * n as f64, n as f64))
+///     .run()
+///     .unwrap();
+/// assert_eq!(r.results.len(), 2);       // kernels
+/// assert_eq!(r.results[0].len(), 2);    // sizes
+/// ```
+pub struct SizeSweep<'a, I, O> {
+    sizes: Vec<usize>,
+    setup: Box<dyn FnMut(usize) -> I + Send + 'a>,
+    kernels: Vec<(String, SizedKernel<'a, I, O>)>,
+    bench: Bench,
+    tol: Box<dyn Fn(usize) -> Tol + Send + 'a>,
+    work: Option<WorkFn<'a>>,
+    threads: Option<usize>,
+}
+
+impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
+    /// Sizes to sweep and the input for each. Closures must be `Send` so the
+    /// sweep can move into a local pool ([`threads`](SizeSweep::threads)).
+    pub fn new(
+        sizes: impl IntoIterator<Item = usize>,
+        setup: impl FnMut(usize) -> I + Send + 'a,
+    ) -> Self {
+        SizeSweep {
+            sizes: sizes.into_iter().collect(),
+            setup: Box::new(setup),
+            kernels: Vec::new(),
+            bench: Bench::new(),
+            tol: Box::new(|_| Tol::new(1e-8, 1e-5)),
+            work: None,
+            threads: None,
+        }
+    }
+
+    /// Adds a kernel; the first is the reference for the output checks.
+    pub fn kernel(mut self, name: impl Into<String>, f: impl FnMut(&I) -> O + Send + 'a) -> Self {
+        self.kernels.push((name.into(), Box::new(f)));
+        self
+    }
+
+    /// Measurement settings.
+    pub fn bench(mut self, bench: Bench) -> Self {
+        self.bench = bench;
+        self
+    }
+
+    /// One tolerance for every size (default `abs 1e-8, rel 1e-5`).
+    pub fn tol(mut self, tol: Tol) -> Self {
+        self.tol = Box::new(move |_| tol);
+        self
+    }
+
+    /// A tolerance per size, e.g. `|n| Tol::eps_n::<f32>(n)`.
+    pub fn tol_for(mut self, tol: impl Fn(usize) -> Tol + Send + 'a) -> Self {
+        self.tol = Box::new(tol);
+        self
+    }
+
+    /// `(bytes, flops)` per call at size `n`, for throughput figures.
+    pub fn work(mut self, work: impl Fn(usize) -> (f64, f64) + Send + 'a) -> Self {
+        self.work = Some(Box::new(work));
+        self
+    }
+
+    /// Runs every size on a local pool of `n` threads (default: the calling pool).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+
+    /// Checks and times every kernel at every size.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Mismatch`] naming kernel, size, index and difference;
+    /// [`ErrorKind::Panicked`] naming kernel and size; [`ErrorKind::Threads`];
+    /// [`ErrorKind::InvalidInput`] without kernels or sizes.
+    pub fn run(self) -> Result<SizeScaling> {
+        match self.threads {
+            Some(t) => crate::par::pool(t)?.install(move || self.run_here()),
+            None => self.run_here(),
+        }
+    }
+
+    fn run_here(mut self) -> Result<SizeScaling> {
+        if self.kernels.is_empty() || self.sizes.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "a size sweep needs at least one kernel and one size",
+            ));
+        }
+        let names: Vec<String> = self.kernels.iter().map(|k| k.0.clone()).collect();
+        let mut results: Vec<Vec<BenchResult>> = vec![Vec::new(); names.len()];
+        let mut work = Vec::new();
+        for &n in &self.sizes {
+            let setup = &mut self.setup;
+            let input = catch_panic(|| setup(n)).map_err(|m| {
+                Error::new(
+                    ErrorKind::Panicked,
+                    format!("setup panicked at size {n}: {m}"),
+                )
+            })?;
+            let tol = (self.tol)(n);
+            let mut reference: Option<O> = None;
+            for (name, f) in self.kernels.iter_mut() {
+                let out = catch_panic(|| f(&input)).map_err(|m| {
+                    Error::new(
+                        ErrorKind::Panicked,
+                        format!("kernel `{name}` panicked at size {n}: {m}"),
+                    )
+                })?;
+                match &reference {
+                    None => reference = Some(out),
+                    Some(r) => {
+                        check(r, &out, tol).map_err(|e| {
+                            Error::new(
+                                e.kind(),
+                                format!(
+                                    "kernel `{name}` disagrees with `{}` at size {n}: {}",
+                                    names[0],
+                                    e.message()
+                                ),
+                            )
+                        })?;
+                    }
+                }
+            }
+            drop(reference);
+            for (k, (name, f)) in self.kernels.iter_mut().enumerate() {
+                let r = self.bench.clone().name(name.clone()).run(|| f(&input))?;
+                results[k].push(r);
+            }
+            work.push(self.work.as_ref().map_or((0.0, 0.0), |w| w(n)));
+        }
+        Ok(SizeScaling {
+            sizes: self.sizes,
+            names,
+            results,
+            work,
+        })
+    }
+}
+
+/// Results of a [`SizeSweep`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SizeScaling {
+    /// The sizes, in order.
+    pub sizes: Vec<usize>,
+    /// Kernel names, in order.
+    pub names: Vec<String>,
+    /// `results[kernel][size]`.
+    pub results: Vec<Vec<BenchResult>>,
+    /// `(bytes, flops)` per call at each size (zeros when not given).
+    pub work: Vec<(f64, f64)>,
+}
+
+impl SizeScaling {
+    /// Flat rows: timing statistics per kernel and size, plus GB/s and GFLOP/s
+    /// when the work was given.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for per_kernel in &self.results {
+            for ((r, &n), &(b, f)) in per_kernel.iter().zip(&self.sizes).zip(&self.work) {
+                rows.extend(r.rows(n));
+                let t = r.throughput(b, f);
+                if let Some(g) = t.gb_per_s {
+                    rows.push(Row::new(&r.name, n, r.threads, "bandwidth", g, "GB/s"));
+                }
+                if let Some(g) = t.gflop_per_s {
+                    rows.push(Row::new(&r.name, n, r.threads, "flop_rate", g, "GFLOP/s"));
+                }
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn quick() -> Bench {
+        Bench::new()
+            .samples(3)
+            .warmup(Duration::ZERO)
+            .min_sample_time(Duration::from_micros(200))
+    }
+
+    #[test]
+    fn thread_sweep_runs_on_each_pool() {
+        let s = ThreadSweep::new([1, 2, 3])
+            .bench(quick())
+            .name("threads")
+            .run(rayon::current_num_threads)
+            .unwrap();
+        let seen: Vec<usize> = s.points.iter().map(|p| p.result.threads).collect();
+        assert_eq!(seen, [1, 2, 3]);
+        assert_eq!(s.points[0].efficiency, 1.0);
+        assert!(s.serial_fraction.is_some());
+        assert!(
+            s.rows()
+                .iter()
+                .any(|r| r.stat == "efficiency" && r.threads == 3)
+        );
+        assert_eq!(
+            ThreadSweep::new([0]).run(|| ()).unwrap_err().kind(),
+            ErrorKind::Threads
+        );
+        assert_eq!(
+            ThreadSweep::new([]).run(|| ()).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn scaling_math_from_fixed_results() {
+        let mk = |p: usize, t: f64| {
+            let mut r = BenchResult::from_samples("k", vec![t; 3], 1).unwrap();
+            r.threads = p;
+            r
+        };
+        // s = 0.2: T(p) = 0.2 + 0.8/p.
+        let s = Scaling::from_results("k".into(), vec![mk(1, 1.0), mk(2, 0.6), mk(4, 0.4)]);
+        assert!((s.serial_fraction.unwrap() - 0.2).abs() < 1e-12);
+        assert!((s.points[1].speedup - 1.0 / 0.6).abs() < 1e-12);
+        assert!((s.points[2].efficiency - 2.5 / 4.0).abs() < 1e-12);
+        assert!((s.points[2].amdahl.unwrap() - 2.5).abs() < 1e-9);
+        // Without a 1-thread point there is no fit.
+        let s = Scaling::from_results("k".into(), vec![mk(2, 1.0), mk(4, 0.5)]);
+        assert_eq!(s.serial_fraction, None);
+        assert_eq!(s.points[1].efficiency, 1.0);
+    }
+
+    #[test]
+    fn size_sweep_checks_each_size() {
+        let e = SizeSweep::new([4, 8], |n| vec![1.0f32; n])
+            .bench(quick())
+            .kernel("ok", |v| v.iter().sum::<f32>())
+            .kernel(
+                "off_at_8",
+                |v| if v.len() == 8 { 9.0 } else { v.len() as f32 },
+            )
+            .run()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Mismatch);
+        assert!(
+            e.to_string()
+                .starts_with("kernel `off_at_8` disagrees with `ok` at size 8"),
+            "{e}"
+        );
+        let r = SizeSweep::new([4, 8], |n| vec![1.0f32; n])
+            .bench(quick())
+            .threads(2)
+            .kernel("ok", |v| v.iter().sum::<f32>())
+            .kernel("threads", |_| {
+                rayon::current_num_threads() as f32 * 0.0 + 0.0
+            })
+            .tol(Tol::new(100.0, 0.0))
+            .work(|n| (4.0 * n as f64, n as f64))
+            .run()
+            .unwrap();
+        assert_eq!(r.results[1][0].threads, 2);
+        let rows = r.rows();
+        assert!(rows.iter().any(|x| x.size == 8 && x.stat == "bandwidth"));
+    }
+}
