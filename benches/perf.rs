@@ -195,6 +195,12 @@ fn main() {
     let t2 = time("par_add 2t", 15, || {
         pool(2).install(|| k::par_add(a.view(), b.view(), c.view_mut()).unwrap())
     });
+    // The one-thread baseline is the faster of serial `add` and `par_add` on
+    // one thread, so pool overhead cannot inflate the speed-up.
+    let t0 = time("add", 15, || {
+        k::add(a.view(), b.view(), c.view_mut()).unwrap()
+    });
+    let t1 = t1.min(t0);
     for (t, s) in [(1, t1), (2, t2)] {
         rows.push(Row {
             kernel: "par_add f32 (in L3)".into(),
@@ -228,7 +234,7 @@ fn main() {
             threads: if name.starts_with("add_chunks") { 4 } else { 1 },
             median: s,
             rate: format!("{:.1} GB/s", bytes / s / 1e9),
-            limit: "par_add 1-thread time".into(),
+            limit: "best 1-thread time".into(),
             ratio: t1 / s,
             target: String::new(),
         });

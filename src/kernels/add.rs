@@ -131,7 +131,7 @@ pub fn add_zip<T: Float, D: Dimension>(
 /// [`crate::ErrorKind::ShapeMismatch`] when `a`, `b` and `c` differ in shape;
 /// the message names both shapes.
 ///
-/// Time: O(n); memory traffic 3·n·size_of::<T>() bytes.
+/// Time: O(n); memory traffic 3·n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// use ndarray::Array2;
@@ -256,7 +256,7 @@ pub fn add_chunks<T: Float>(
 /// # Errors
 /// [`crate::ErrorKind::ShapeMismatch`] when the shapes differ.
 ///
-/// Time: O(n); memory traffic 3·n·size_of::<T>() bytes (read a, b; write a).
+/// Time: O(n); memory traffic 3·n·`size_of::<T>()` bytes (read a, b; write a).
 ///
 /// ```
 /// use ndarray::array;

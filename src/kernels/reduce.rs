@@ -56,7 +56,7 @@ fn fold_lanes<T: Float>(mut acc: [T; LANES]) -> T {
     let mut w = LANES / 2;
     while w > 0 {
         for i in 0..w {
-            acc[i] = acc[i] + acc[i + w];
+            acc[i] += acc[i + w];
         }
         w /= 2;
     }
@@ -354,7 +354,7 @@ impl<'a, T: Float> Units<'a, T> {
 /// Sum of all elements, serial, blocked with 32 accumulators (see the module
 /// docs for the error bound). The sum of an empty array is 0.
 ///
-/// Cannot fail. Time: O(n); memory traffic n·size_of::<T>() bytes.
+/// Cannot fail. Time: O(n); memory traffic n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// use ndarray::{Array2, s};
@@ -423,7 +423,7 @@ pub fn par_sum_compensated<T: Float, D: Dimension>(a: ArrayView<'_, T, D>) -> T 
 /// # Errors
 /// [`crate::ErrorKind::ShapeMismatch`] when `a` and `b` differ in shape.
 ///
-/// Time: O(n); memory traffic 2·n·size_of::<T>() bytes.
+/// Time: O(n); memory traffic 2·n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// use ndarray::array;

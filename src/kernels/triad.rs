@@ -83,7 +83,7 @@ fn triad_impl<T: Float, D: Dimension>(
 /// # Errors
 /// [`crate::ErrorKind::ShapeMismatch`] when `a`, `b`, `c` differ in shape.
 ///
-/// Time: O(n); memory traffic 3·n·size_of::<T>() bytes.
+/// Time: O(n); memory traffic 3·n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// use ndarray::array;
@@ -132,7 +132,7 @@ pub fn par_triad<T: Float, D: Dimension>(
 /// # Errors
 /// [`crate::ErrorKind::ShapeMismatch`] when `x` and `y` differ in shape.
 ///
-/// Time: O(n); memory traffic 3·n·size_of::<T>() bytes.
+/// Time: O(n); memory traffic 3·n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// use ndarray::array;
@@ -190,7 +190,7 @@ pub fn par_axpy<T: Float, D: Dimension>(
 
 /// `a *= s` in place, serial. Cannot fail: one array has no shape to mismatch.
 ///
-/// Time: O(n); memory traffic 2·n·size_of::<T>() bytes.
+/// Time: O(n); memory traffic 2·n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// let mut a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
@@ -217,7 +217,7 @@ pub fn par_scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
 
 /// Sets every element of `a` to `v`, serial.
 ///
-/// Time: O(n); memory traffic n·size_of::<T>() bytes.
+/// Time: O(n); memory traffic n·`size_of::<T>()` bytes.
 ///
 /// ```
 /// let mut a = ndarray::Array2::<f64>::zeros((2, 3));
