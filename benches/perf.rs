@@ -208,7 +208,7 @@ fn main() {
             threads: t,
             median: s,
             rate: format!("{:.1} GB/s", bytes / s / 1e9),
-            limit: "1-thread time".into(),
+            limit: "best 1-thread time".into(),
             ratio: t1 / s,
             target: if t == 2 {
                 "≥ 1.7× (speed-up)".into()
