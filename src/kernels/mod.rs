@@ -1,1 +1,249 @@
-//! Parallel matrix kernels, serial and parallel (issue: kernels).
+//! Parallel matrix kernels, each with a serial version and a parallel twin.
+//!
+//! # Naming
+//! The serial kernel has the plain name (`add`, `sum`, `matmul`), its parallel
+//! twin the `par_` prefix (`par_add`, `par_sum`, `par_matmul`). A `par_` kernel
+//! runs on the rayon pool it is called from: choose the thread count with
+//! [`crate::par::with_threads`] or `pool.install`. A kernel that takes an
+//! explicit thread count says so in its name ([`add_chunks`]).
+//!
+//! ```
+//! use ndarray::Array2;
+//! use parlab::kernels::{add, par_add};
+//! let a = Array2::from_shape_fn((300, 200), |(i, j)| (i + j) as f32);
+//! let b = Array2::<f32>::ones((300, 200));
+//! let mut c = Array2::zeros((300, 200));
+//! add(a.view(), b.view(), c.view_mut()).unwrap();
+//! let mut d = Array2::zeros((300, 200));
+//! parlab::par::with_threads(2, || par_add(a.view(), b.view(), d.view_mut()))
+//!     .unwrap()
+//!     .unwrap();
+//! assert_eq!(c, d);
+//! assert_eq!(c[[299, 199]], 499.0);
+//! ```
+//!
+//! # Inputs
+//! Every kernel is generic over [`Float`] (`f32` and `f64`) and takes ndarray
+//! views of any layout: C order, Fortran order, sliced, strided or transposed.
+//! Contiguous inputs with matching layout take a fast path over flat slices;
+//! the others go through `Zip` or per-row loops and stay correct.
+//!
+//! # Speed in a notebook
+//! evcxr compiles cells without `target-cpu`, so a plain loop is vectorised for
+//! SSE2 only. The inner loops here are compiled three times (SSE2, AVX2+FMA,
+//! AVX-512) and the widest the CPU supports is chosen at run time; all three do
+//! the same arithmetic in the same order, so results do not depend on the CPU.
+//!
+//! # Errors
+//! Kernels that take several arrays check their shapes and return
+//! [`crate::ErrorKind::ShapeMismatch`] with a message naming both shapes
+//! (`shapes differ: a is 1024×1024, b is 1024×1000`). Empty inputs are valid.
+
+/// Defines `fn $name<T: Float>(...)` whose body is compiled for SSE2, AVX2+FMA
+/// and AVX-512, choosing at run time. The body must not rely on FMA
+/// contraction (Rust never contracts), so every variant rounds identically.
+macro_rules! simd_dispatch {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
+    ) => {
+        $(#[$meta])*
+        #[inline]
+        $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body<T: Float>($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                fn v4<T: Float>($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                #[target_feature(enable = "avx2,fma")]
+                fn v3<T: Float>($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
+                match crate::kernels::simd_level() {
+                    // SAFETY: simd_level checked that the CPU has these features.
+                    2 => return unsafe { v4($($arg),*) },
+                    // SAFETY: as above.
+                    1 => return unsafe { v3($($arg),*) },
+                    _ => {}
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
+mod add;
+mod float;
+mod matmul;
+mod monte_carlo;
+mod reduce;
+mod stencil;
+mod triad;
+
+pub use add::{add, add_alloc, add_assign, add_chunks, add_loop, add_zip, par_add, par_add_assign};
+pub use float::Float;
+pub use matmul::{matmul, matmul_blocked, matmul_ijk, matmul_ikj, par_matmul, par_matmul_blocked};
+pub use monte_carlo::{
+    CallOption, Estimate, MC_CHUNK, black_scholes_call, european_call, par_european_call, par_pi,
+    pi,
+};
+pub use reduce::{
+    BLOCK, dot, dot_compensated, par_dot, par_dot_compensated, par_sum, par_sum_compensated, sum,
+    sum_compensated,
+};
+pub use stencil::{
+    box_blur, convolve3x3, gaussian_blur, par_box_blur, par_convolve3x3, par_gaussian_blur,
+    par_sobel, sobel,
+};
+pub use triad::{axpy, fill, par_axpy, par_fill, par_scale, par_triad, scale, triad};
+
+use crate::error::{Error, Result};
+use ndarray::{ArrayView, ArrayViewMut, Dimension, Zip};
+use rayon::prelude::*;
+
+/// The SIMD level the dispatched loops use: 0 = SSE2, 1 = AVX2+FMA, 2 = AVX-512.
+///
+/// Set `PARLAB_SIMD=sse2|avx2|avx512` to cap it (for teaching and measurement);
+/// the value is read once per process.
+pub fn simd_level() -> u8 {
+    use std::sync::OnceLock;
+    static LEVEL: OnceLock<u8> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let cap = match std::env::var("PARLAB_SIMD").as_deref() {
+            Ok("sse2") => 0,
+            Ok("avx2") => 1,
+            _ => 2,
+        };
+        #[cfg(target_arch = "x86_64")]
+        let hw = if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            2
+        } else if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            1
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let hw = 0;
+        hw.min(cap)
+    })
+}
+
+/// Elements per parallel task for streaming kernels: a few tasks per thread so a
+/// slow thread on a shared machine does not hold the others up, but never tasks
+/// so small that scheduling costs more than the work.
+pub(crate) fn par_piece(len: usize) -> usize {
+    const MIN_PIECE: usize = 1 << 15;
+    let threads = rayon::current_num_threads().max(1);
+    let piece = len.div_ceil(threads * 2);
+    // Multiples of 64 elements keep pieces on cache-line boundaries.
+    piece.max(MIN_PIECE).next_multiple_of(64)
+}
+
+pub(crate) fn check_shapes(an: &str, a: &[usize], bn: &str, b: &[usize]) -> Result<()> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(Error::shapes("shapes differ", an, a, bn, b))
+    }
+}
+
+/// Flat slices of views with identical strides and contiguous memory: element
+/// `k` of each slice is the same logical element.
+fn flat<'a, T, D: Dimension>(v: &'a ArrayView<'_, T, D>, strides: &[isize]) -> Option<&'a [T]> {
+    if v.strides() == strides {
+        v.as_slice_memory_order()
+    } else {
+        None
+    }
+}
+
+/// `c[i] = f(a[i], b[i])` with a slice fast path (`fast`) for matching
+/// contiguous layouts and `Zip` otherwise.
+pub(crate) fn map2<T: Float, D: Dimension>(
+    a: ArrayView<'_, T, D>,
+    b: ArrayView<'_, T, D>,
+    mut c: ArrayViewMut<'_, T, D>,
+    parallel: bool,
+    fast: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) {
+    let strides = c.strides().to_vec();
+    if let (Some(a), Some(b)) = (flat(&a, &strides), flat(&b, &strides))
+        && let Some(c) = c.as_slice_memory_order_mut()
+    {
+        if parallel {
+            let piece = par_piece(c.len());
+            c.par_chunks_mut(piece)
+                .zip(a.par_chunks(piece).zip(b.par_chunks(piece)))
+                .for_each(|(c, (a, b))| fast(a, b, c));
+        } else {
+            fast(a, b, c);
+        }
+        return;
+    }
+    let z = Zip::from(&mut c).and(&a).and(&b);
+    if parallel {
+        z.par_for_each(|c, &a, &b| *c = f(a, b));
+    } else {
+        z.for_each(|c, &a, &b| *c = f(a, b));
+    }
+}
+
+/// `c[i] = f(c[i], a[i])`, as [`map2`].
+pub(crate) fn update1<T: Float, D: Dimension>(
+    mut c: ArrayViewMut<'_, T, D>,
+    a: ArrayView<'_, T, D>,
+    parallel: bool,
+    fast: impl Fn(&[T], &mut [T]) + Sync + Send,
+    f: impl Fn(T, T) -> T + Sync + Send,
+) {
+    let strides = c.strides().to_vec();
+    if let Some(a) = flat(&a, &strides)
+        && let Some(c) = c.as_slice_memory_order_mut()
+    {
+        if parallel {
+            let piece = par_piece(c.len());
+            c.par_chunks_mut(piece)
+                .zip(a.par_chunks(piece))
+                .for_each(|(c, a)| fast(a, c));
+        } else {
+            fast(a, c);
+        }
+        return;
+    }
+    let z = Zip::from(&mut c).and(&a);
+    if parallel {
+        z.par_for_each(|c, &a| *c = f(*c, a));
+    } else {
+        z.for_each(|c, &a| *c = f(*c, a));
+    }
+}
+
+/// `c[i] = f(c[i])`, as [`map2`].
+pub(crate) fn update0<T: Float, D: Dimension>(
+    mut c: ArrayViewMut<'_, T, D>,
+    parallel: bool,
+    fast: impl Fn(&mut [T]) + Sync + Send,
+    f: impl Fn(T) -> T + Sync + Send,
+) {
+    if let Some(c) = c.as_slice_memory_order_mut() {
+        if parallel {
+            let piece = par_piece(c.len());
+            c.par_chunks_mut(piece).for_each(&fast);
+        } else {
+            fast(c);
+        }
+        return;
+    }
+    let z = Zip::from(&mut c);
+    if parallel {
+        z.par_for_each(|c| *c = f(*c));
+    } else {
+        z.for_each(|c| *c = f(*c));
+    }
+}
