@@ -1,5 +1,71 @@
 //! Parallel matrix kernels with timing, profiling and verification helpers,
 //! made for Rust Jupyter notebooks (the evcxr kernel).
+//!
+//! ```
+//! use parlab::kernels::{add, par_add};
+//! use parlab::ndarray::Array2;
+//! use parlab::timing::{Bench, Compare};
+//! use std::time::Duration;
+//!
+//! let n = 256;
+//! let a = Array2::from_shape_fn((n, n), |(i, j)| (i * n + j) as f32);
+//! let b = Array2::from_elem((n, n), 1.0f32);
+//! let nan = Array2::from_elem((n, n), f32::NAN);
+//! let pool = parlab::par::pool(2)?;
+//!
+//! // Verify first (every element, against the first kernel), then time.
+//! let comparison = Compare::new()
+//!     .bench(Bench::new().samples(3).min_sample_time(Duration::from_millis(1)))
+//!     .kernel_into("add", nan.clone(), |c| add(a.view(), b.view(), c.view_mut()).unwrap())
+//!     .kernel_into("par_add", nan.clone(), |c| pool.install(|| par_add(a.view(), b.view(), c.view_mut()).unwrap()))
+//!     .run()?;
+//! assert_eq!(comparison.results.len(), 2);
+//! let chart = comparison.plot()?; // an SVG that shows inline in a notebook
+//! assert!(chart.as_str().contains("par_add"));
+//! # Ok::<(), parlab::Error>(())
+//! ```
+//!
+//! # Overview
+//!
+//! The pipeline runs one way, like criterion's: kernels are timed, timings are
+//! reported and drawn.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`kernels`] | add (the tutorial's steps), triad/axpy/scale/fill, sum and dot (plain, compensated), matmul (teaching steps and the library path), 3×3 stencils, Monte Carlo — serial, and `par_` twins on the current rayon pool |
+//! | [`par`] | thread control: [`par::pool`], [`par::with_threads`], [`par::chunk_ranges`] |
+//! | [`timing`] | `%timeit`-like [`timing::bench()`], statistics, the [`timing::Machine`] probe (STREAM bandwidth, peak FLOP/s), [`timing::Compare`] (verifies before timing), thread and size sweeps with an Amdahl fit, baselines |
+//! | [`verify`] | tolerances ([`verify::Tol`]) and where two results differ |
+//! | [`profile`] | named sections, `%memit`, a counting allocator, flame graphs |
+//! | [`export`] | JSON and CSV, written atomically, read with clear errors |
+//! | [`report`], [`plot`], [`display`] | text, HTML and SVG/PNG charts, shown inline through `evcxr_display` |
+//! | [`exercise`] | classroom exercises that check themselves |
+//!
+//! Names say serial or parallel: `add` / `par_add`, `sum` / `par_sum`. A `par_`
+//! kernel runs on the rayon pool it is called from; choose the thread count
+//! with a local pool (`parlab::par::pool(n)?.install(|| …)`). parlab never
+//! builds rayon's global pool: in evcxr each cell is its own shared library, so
+//! statics and the global pool do not carry over from one cell to the next.
+//!
+//! # Errors
+//!
+//! Every fallible function returns [`Result`] with the opaque [`Error`]; match
+//! on [`Error::kind`]. Messages name the values: `shapes differ: a is
+//! 1024×1024, b is 1024×1000`.
+//!
+//! # Performance
+//!
+//! Kernels choose their SIMD width at run time (SSE2, AVX2+FMA, AVX-512), so
+//! they run as fast in a notebook cell — compiled at opt-level 2 without
+//! `target-cpu` — as in a release build. `cargo bench --bench perf` measures
+//! each kernel against the machine's limits probed in the same run; the README
+//! has the table.
+//!
+//! # Crate features
+//!
+//! - `flamegraph` (off by default): [`profile::flame_graph`] with pprof on
+//!   Linux. It adds about half a minute to a cold build, so only the profiling
+//!   notebook turns it on: `:dep parlab = { path = "..", features = ["flamegraph"] }`.
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
