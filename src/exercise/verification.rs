@@ -3,6 +3,14 @@
 
 use super::{Check, Problem, call, finish};
 
+/// NumPy's `isclose` rule; false when either value is NaN.
+fn close(x: f64, y: f64, rtol: f64, atol: f64) -> bool {
+    (x - y).abs() <= atol + rtol * y.abs()
+}
+
+/// A hidden case of exercise 4.1: what it shows, `a`, `b`, `rtol`, `atol`.
+type MismatchCase = (&'static str, Vec<f64>, Vec<f64>, f64, f64);
+
 /// Exercise 4.1: `first_mismatch(a, b, rtol, atol)` returns the index of the
 /// first pair that is *not* close — `|a − b| ≤ atol + rtol·|b|` fails, or
 /// either is NaN — or `None` when all pairs are close (NumPy's `isclose` rule).
@@ -10,12 +18,12 @@ pub fn check_first_mismatch(f: impl Fn(&[f64], &[f64], f64, f64) -> Option<usize
     let reference = |a: &[f64], b: &[f64], rtol: f64, atol: f64| {
         a.iter()
             .zip(b)
-            .position(|(&x, &y)| !((x - y).abs() <= atol + rtol * y.abs()))
+            .position(|(&x, &y)| !close(x, y, rtol, atol))
     };
     let big: Vec<f64> = (0..1000).map(|i| i as f64 * 0.5).collect();
     let mut big_off = big.clone();
     big_off[999] += 1e-3;
-    let cases: Vec<(&str, Vec<f64>, Vec<f64>, f64, f64)> = vec![
+    let cases: Vec<MismatchCase> = vec![
         (
             "identical vectors",
             vec![1.0, 2.0, 3.0],
@@ -109,7 +117,7 @@ pub fn check_kahan_sum(f: impl Fn(&[f64]) -> f64) -> Check {
             let got = call(|| f(xs), case)?;
             let naive: f64 = xs.iter().sum();
             let tol = 4.0 * f64::EPSILON * exact.abs().max(1.0);
-            if !((got - exact).abs() <= tol) {
+            if !close(got, *exact, 0.0, tol) {
                 let hint = if got == naive && naive != *exact {
                     ": that is exactly what a plain loop gives — is the compensation applied?"
                 } else {
@@ -138,7 +146,7 @@ mod tests {
         let good = |a: &[f64], b: &[f64], rtol: f64, atol: f64| {
             a.iter()
                 .zip(b)
-                .position(|(&x, &y)| !((x - y).abs() <= atol + rtol * y.abs()))
+                .position(|(&x, &y)| !close(x, y, rtol, atol))
         };
         assert_eq!(check_first_mismatch(good).status, Status::Passed);
         // Comparing with `>` lets NaN through.

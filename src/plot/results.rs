@@ -6,6 +6,9 @@ use crate::display::Svg;
 use crate::error::Result;
 use crate::timing::{BenchResult, Comparison, Machine, Precision, Scaling, SizeScaling};
 
+/// Rate of one result given its `(bytes, flops)` per call.
+type RateFn = Box<dyn Fn(&BenchResult, (f64, f64)) -> f64>;
+
 /// A time unit that keeps medians readable: seconds, ms, µs or ns.
 fn time_unit(seconds: f64) -> (f64, &'static str) {
     if seconds >= 1.0 {
@@ -168,7 +171,7 @@ impl SizeScaling {
             .max()
             .unwrap_or(1);
         let mut ceilings = Vec::new();
-        let (y_label, rate): (&str, Box<dyn Fn(&BenchResult, (f64, f64)) -> f64>) = if by_bytes {
+        let (y_label, rate): (&str, RateFn) = if by_bytes {
             for p in &machine.stream {
                 if p.threads == 1 || p.threads == threads {
                     ceilings.push(Ceiling::new(
