@@ -4,7 +4,7 @@ use plotters::prelude::*;
 
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{PALETTE, SIZE, check_finite, plot_error};
+use super::{PALETTE, categorical, check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -88,38 +88,8 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
     }
     let top = if top > 0.0 { top * 1.18 } else { 1.0 };
 
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let n = bars.len();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < n {
-                    bars[i as usize].label.clone()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc(y_label)
-            .y_label_formatter(&|v| super::tick(*v))
-            .label_style(("sans-serif", 14).into_font().color(&BLACK))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-            .max_light_lines(1)
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
-            .draw()
-            .map_err(plot_error)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    categorical(title, y_label, &labels, top, |chart| {
         let fill = PALETTE[0];
         chart
             .draw_series(bars.iter().enumerate().map(|(i, b)| {
@@ -151,9 +121,8 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
                 })
             }))
             .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(Svg(svg))
+        Ok(())
+    })
 }
 
 #[cfg(test)]

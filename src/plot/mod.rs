@@ -61,6 +61,65 @@ pub(crate) fn tick(v: f64) -> String {
 /// Width and height of charts, in pixels.
 pub const SIZE: (u32, u32) = (720, 400);
 
+/// A chart context on an SVG string with f64 axes.
+pub(crate) type Chart<'a, 'b> = plotters::chart::ChartContext<
+    'a,
+    plotters::prelude::SVGBackend<'b>,
+    plotters::prelude::Cartesian2d<
+        plotters::coord::types::RangedCoordf64,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
+/// Draws a chart with one column per label (at x = 0, 1, …) and y from 0 to
+/// `top` on a white background; `draw` adds the series. Shared by bar and
+/// strip charts.
+pub(crate) fn categorical(
+    title: &str,
+    y_label: &str,
+    labels: &[String],
+    top: f64,
+    draw: impl FnOnce(&mut Chart<'_, '_>) -> Result<()>,
+) -> Result<crate::display::Svg> {
+    use plotters::prelude::*;
+    let n = labels.len();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < n {
+                    labels[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(y_label)
+            .y_label_formatter(&|v| tick(*v))
+            .label_style(("sans-serif", 14).into_font().color(&BLACK))
+            .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
+            .max_light_lines(1)
+            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
+            .draw()
+            .map_err(plot_error)?;
+        draw(&mut chart)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(crate::display::Svg(svg))
+}
+
 pub(crate) fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Plot, format!("cannot draw the chart: {e}"))
 }

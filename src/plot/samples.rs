@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, SIZE, check_finite, plot_error};
+use super::{PALETTE, categorical, check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -42,38 +42,11 @@ pub fn strip<S: AsRef<str>>(title: &str, y_label: &str, sets: &[(S, Vec<f64>)]) 
         }
     }
     let hi = if hi > 0.0 { hi * 1.12 } else { 1.0 };
-    let n = sets.len();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..hi)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < n {
-                    sets[i as usize].0.as_ref().to_string()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc(y_label)
-            .y_label_formatter(&|v| super::tick(*v))
-            .label_style(("sans-serif", 14).into_font().color(&BLACK))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-            .max_light_lines(1)
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
-            .draw()
-            .map_err(plot_error)?;
+    let labels: Vec<String> = sets
+        .iter()
+        .map(|(name, _)| name.as_ref().to_string())
+        .collect();
+    categorical(title, y_label, &labels, hi, |chart| {
         for (i, (_, samples)) in sets.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let m = samples.len();
@@ -102,9 +75,8 @@ pub fn strip<S: AsRef<str>>(title: &str, y_label: &str, sets: &[(S, Vec<f64>)]) 
                 )))
                 .map_err(plot_error)?;
         }
-        root.present().map_err(plot_error)?;
-    }
-    Ok(Svg(svg))
+        Ok(())
+    })
 }
 
 #[cfg(test)]
