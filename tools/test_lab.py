@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lab  # noqa: E402
+import make_student  # noqa: E402
 import nbrun  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,35 @@ class NotebooksStoredClean(unittest.TestCase):
             self.assertIsNone(cleaned["cells"][1]["execution_count"])
 
 
+class StudentNotebooksInSync(unittest.TestCase):
+    def test_every_solution_has_a_student_notebook_in_sync(self):
+        solutions = make_student.solutions()
+        self.assertTrue(solutions, "no *.solution.ipynb in notebooks/")
+        for solution in solutions:
+            target, text = make_student.student_of(solution)
+            self.assertTrue(target.exists(), f"{target.name} is missing: run python3 tools/make_student.py")
+            self.assertEqual(target.read_text(), text,
+                             f"{target.name} is out of date: run python3 tools/make_student.py")
+
+    def test_each_solution_has_two_exercises_and_their_checks(self):
+        for solution in make_student.solutions():
+            nb = json.loads(solution.read_text())
+            code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+            regions = sum(s.count("// BEGIN SOLUTION") for s in code)
+            checks = sum(s.count("exercise::check_") for s in code)
+            self.assertGreaterEqual(regions, 2, f"{solution.name}: fewer than two exercises")
+            self.assertGreaterEqual(checks, 2, f"{solution.name}: fewer than two exercise checks")
+            student, _ = make_student.student_of(solution)
+            self.assertNotIn("END SOLUTION", student.read_text() if student.exists() else "",
+                             f"{student.name} still holds a solution")
+
+    def test_markers_are_replaced_by_the_stub(self):
+        src = "fn f() -> u32 {\n    // BEGIN SOLUTION: todo!(\"add them\")\n    1 + 1\n    // END SOLUTION\n}"
+        self.assertEqual(make_student.strip_code(src, "x"), "fn f() -> u32 {\n    todo!(\"add them\")\n}")
+        with self.assertRaises(make_student.MarkerError):
+            make_student.strip_code("// BEGIN SOLUTION\nx", "x")
+
+
 class RunnerFailsForReal(unittest.TestCase):
     """Each case starts a real evcxr kernel."""
 
@@ -135,6 +165,16 @@ class RunnerFailsForReal(unittest.TestCase):
         self.assertFalse(r.ok)
         self.assertIn("panicked at", r.failure)
         self.assertIn("caught but reported", r.failure)
+
+    def test_a_failed_exercise_check_fails(self):
+        r = self.run_fixture("check_failed.ipynb")
+        self.assertFalse(r.ok)
+        self.assertIn("exercise 9.1 demo reports 'failed'", r.failure)
+
+    def test_a_solution_notebook_needs_every_check_passed(self):
+        r = self.run_fixture("not_done.solution.ipynb")
+        self.assertFalse(r.ok)
+        self.assertIn("reports 'not-done' in a solution notebook", r.failure)
 
     def test_compile_error_fails(self):
         r = self.run_fixture("fail_compile.ipynb")
