@@ -243,7 +243,9 @@ def cmd_test(args: list[str]) -> int:
 def cmd_jupyter(args: list[str]) -> int:
     setup()
     jupyter = VENV / "bin" / "jupyter"
-    return run([str(jupyter), "lab", *args], cwd=ROOT / "notebooks")
+    extra = ["--allow-root"] if os.geteuid() == 0 and "--allow-root" not in args else []
+    say("opening JupyterLab on notebooks/ (the *.solution notebooks hold the answers)")
+    return run([str(jupyter), "lab", *extra, *args], cwd=ROOT / "notebooks")
 
 
 def cmd_setup(args: list[str]) -> int:
