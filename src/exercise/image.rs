@@ -116,7 +116,7 @@ fn test_image(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
 fn blur_cases() -> Vec<(String, Array2<f32>, Option<&'static str>)> {
     let mut cases = Vec::new();
     for (k, (rows, cols)) in [
-        (8, 10),
+        (9, 10),
         (1, 1),
         (1, 7),
         (6, 1),
