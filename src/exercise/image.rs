@@ -358,7 +358,7 @@ fn explain_bands(
     if !unwritten.is_empty() {
         let hint = if unwritten.len() == rows {
             ": no row was written — did each thread write into a copy of its band?"
-        } else if unwritten.last() == Some(&(rows - 1)) && rows % threads != 0 {
+        } else if unwritten.last() == Some(&(rows - 1)) && !rows.is_multiple_of(threads) {
             ": your bands drop the remainder rows"
         } else {
             ""

@@ -211,11 +211,9 @@ fn case(name: &str, (m, k, n): (usize, usize, usize), seed: u64) -> Case {
     }
 }
 
-fn run_case(
-    f: &dyn Fn(ArrayView2<'_, f64>, ArrayView2<'_, f64>, ArrayViewMut2<'_, f64>),
-    cs: &Case,
-    block: Option<usize>,
-) -> Result<(), Problem> {
+type ProductFn<'f> = dyn Fn(ArrayView2<'_, f64>, ArrayView2<'_, f64>, ArrayViewMut2<'_, f64>) + 'f;
+
+fn run_case(f: &ProductFn<'_>, cs: &Case, block: Option<usize>) -> Result<(), Problem> {
     let (a, b) = ((cs.view)(&cs.a), (cs.view)(&cs.b));
     let shape = (a.nrows(), b.ncols());
     let mut c = if cs.c_fortran {
@@ -266,7 +264,7 @@ pub fn check_matmul_ikj(
         c_fortran: true,
         ..case("a 8×6 · 6×5 product into a column-major c", (8, 6, 5), 13)
     });
-    let f: &dyn Fn(ArrayView2<'_, f64>, ArrayView2<'_, f64>, ArrayViewMut2<'_, f64>) = &f;
+    let f: &ProductFn<'_> = &f;
     let outcome = (|| {
         for cs in &cases {
             run_case(f, cs, None)?;
