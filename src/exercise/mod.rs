@@ -29,9 +29,13 @@
 //! assert_eq!(exercise::check_chunk_bounds(stub).status, Status::NotDone);
 //! ```
 
+mod image;
+mod matmul;
 mod matrix_add;
 mod verification;
 
+pub use image::{check_blur_in_bands, check_box_blur};
+pub use matmul::{check_blocked_matmul, check_matmul_ikj};
 pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};
 pub use verification::{check_first_mismatch, check_kahan_sum};
 
