@@ -49,6 +49,7 @@ pub struct Bench {
     batch: usize,
     confidence: f64,
     resamples: usize,
+    threads: Option<usize>,
 }
 
 impl Default for Bench {
@@ -69,7 +70,17 @@ impl Bench {
             batch: 64,
             confidence: 0.95,
             resamples: 2000,
+            threads: None,
         }
+    }
+
+    /// The threads the kernel uses, recorded in the result and used to pick
+    /// the machine's limit (`Throughput::vs`). By default the size of the rayon
+    /// pool the measurement runs in — which for a serial kernel outside any
+    /// local pool is every core: say `.threads(1)` for serial kernels.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
     }
 
     /// A name carried into the result (tables, exports).
@@ -183,7 +194,7 @@ impl Bench {
             ));
         }
         let overhead = timer_overhead();
-        let threads = rayon::current_num_threads();
+        let threads = self.threads.unwrap_or_else(rayon::current_num_threads);
         let min = self.min_sample_time.as_secs_f64();
         let mut phase = Phase::Warmup;
         let mut warmup_calls = 0u64;
@@ -278,7 +289,8 @@ pub struct BenchResult {
     /// Cost of one pair of clock reads in seconds, measured before the run and
     /// subtracted from every timed batch.
     pub timer_overhead: f64,
-    /// Threads of the rayon pool the measurement ran in.
+    /// Threads of the rayon pool the measurement ran in, or the count given
+    /// with [`Bench::threads`].
     pub threads: usize,
     /// Statistics of [`samples`](Self::samples).
     pub summary: Summary,
@@ -831,5 +843,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(r.threads, 2);
+        let serial = crate::par::with_threads(2, || quick().threads(1).samples(1).run(|| 1))
+            .unwrap()
+            .unwrap();
+        assert_eq!(serial.threads, 1, "a declared thread count wins");
     }
 }
