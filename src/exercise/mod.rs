@@ -30,9 +30,11 @@
 //! ```
 
 mod matrix_add;
+mod monte_carlo;
 mod verification;
 
 pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};
+pub use monte_carlo::{check_call_estimate, check_reproducible_pi};
 pub use verification::{check_first_mismatch, check_kahan_sum};
 
 use crate::display::escape_html;
