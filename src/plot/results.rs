@@ -56,6 +56,9 @@ impl Comparison {
     }
 }
 
+/// GB/s or GFLOP/s of a result, given its (bytes, flops) per call.
+type Rate = Box<dyn Fn(&BenchResult, (f64, f64)) -> f64>;
+
 impl BenchResult {
     /// Every sample as a point, the median as a bar.
     ///
@@ -168,7 +171,7 @@ impl SizeScaling {
             .max()
             .unwrap_or(1);
         let mut ceilings = Vec::new();
-        let (y_label, rate): (&str, Box<dyn Fn(&BenchResult, (f64, f64)) -> f64>) = if by_bytes {
+        let (y_label, rate): (&str, Rate) = if by_bytes {
             for p in &machine.stream {
                 if p.threads == 1 || p.threads == threads {
                     ceilings.push(Ceiling::new(
