@@ -3,12 +3,12 @@
 
 use super::{Check, Problem, call, finish};
 
-/// NumPy's `isclose` rule; false when either value is NaN.
-fn close(x: f64, y: f64, rtol: f64, atol: f64) -> bool {
+/// NumPy's `isclose` rule; false whenever either side is NaN.
+fn is_close(x: f64, y: f64, rtol: f64, atol: f64) -> bool {
     (x - y).abs() <= atol + rtol * y.abs()
 }
 
-/// A hidden case of exercise 4.1: what it shows, `a`, `b`, `rtol`, `atol`.
+/// A case of exercise 4.1: its name, `a`, `b`, `rtol`, `atol`.
 type MismatchCase = (&'static str, Vec<f64>, Vec<f64>, f64, f64);
 
 /// Exercise 4.1: `first_mismatch(a, b, rtol, atol)` returns the index of the
@@ -18,7 +18,7 @@ pub fn check_first_mismatch(f: impl Fn(&[f64], &[f64], f64, f64) -> Option<usize
     let reference = |a: &[f64], b: &[f64], rtol: f64, atol: f64| {
         a.iter()
             .zip(b)
-            .position(|(&x, &y)| !close(x, y, rtol, atol))
+            .position(|(&x, &y)| !is_close(x, y, rtol, atol))
     };
     let big: Vec<f64> = (0..1000).map(|i| i as f64 * 0.5).collect();
     let mut big_off = big.clone();
@@ -81,8 +81,24 @@ pub fn check_first_mismatch(f: impl Fn(&[f64], &[f64], f64, f64) -> Option<usize
             let want = reference(a, b, *rtol, *atol);
             if got != want {
                 let say = |x: Option<usize>| x.map_or("None".to_string(), |i| format!("Some({i})"));
+                let nan_missed = want.is_some_and(|i| a[i].is_nan() || b[i].is_nan())
+                    && got.is_none_or(|g| g > want.unwrap_or(0));
+                let hint = if nan_missed {
+                    ": a NaN is never close, but every comparison with NaN is false — `d > tol` lets it \
+                     through; test `!(d <= tol)` or `is_nan()`"
+                } else if case.contains("all-zero") && got.is_none() {
+                    ": your check would accept the output of the pickled-copy bug"
+                } else if case.contains("last of 1000") && got.is_none() {
+                    ": look at every element, up to the last one"
+                } else if case.contains("near zero") && got == Some(0) {
+                    ": 1e-20 vs 0 is within atol = 1e-12 — is atol part of your tolerance?"
+                } else if got.is_some_and(|g| g < a.len() && is_close(a[g], b[g], *rtol, *atol)) {
+                    ": that pair is close — compare |a − b| with atol + rtol·|b|"
+                } else {
+                    ""
+                };
                 return Err(Problem::Wrong(format!(
-                    "for {case} (rtol = {rtol:e}, atol = {atol:e}) you returned {}, expected {}",
+                    "for {case} (rtol = {rtol:e}, atol = {atol:e}) you returned {}, expected {}{hint}",
                     say(got),
                     say(want)
                 )));
@@ -117,7 +133,7 @@ pub fn check_kahan_sum(f: impl Fn(&[f64]) -> f64) -> Check {
             let got = call(|| f(xs), case)?;
             let naive: f64 = xs.iter().sum();
             let tol = 4.0 * f64::EPSILON * exact.abs().max(1.0);
-            if !close(got, *exact, 0.0, tol) {
+            if !is_close(got, *exact, 0.0, tol) {
                 let hint = if got == naive && naive != *exact {
                     ": that is exactly what a plain loop gives — is the compensation applied?"
                 } else {
@@ -146,7 +162,7 @@ mod tests {
         let good = |a: &[f64], b: &[f64], rtol: f64, atol: f64| {
             a.iter()
                 .zip(b)
-                .position(|(&x, &y)| !close(x, y, rtol, atol))
+                .position(|(&x, &y)| !is_close(x, y, rtol, atol))
         };
         assert_eq!(check_first_mismatch(good).status, Status::Passed);
         // Comparing with `>` lets NaN through.
@@ -157,7 +173,30 @@ mod tests {
         };
         let c = check_first_mismatch(nan_blind);
         assert_eq!(c.status, Status::Failed);
-        assert!(c.message.contains("NaN"), "{}", c.message);
+        assert!(
+            c.message.contains("`d > tol` lets it through"),
+            "{}",
+            c.message
+        );
+        // Forgetting atol.
+        let no_atol = |a: &[f64], b: &[f64], rtol: f64, _atol: f64| {
+            a.iter()
+                .zip(b)
+                .position(|(&x, &y)| !is_close(x, y, rtol, 0.0))
+        };
+        let c = check_first_mismatch(no_atol);
+        assert!(
+            c.message.contains("is atol part of your tolerance"),
+            "{}",
+            c.message
+        );
+        assert_eq!(
+            check_first_mismatch(|_: &[f64], _: &[f64], _: f64, _: f64| -> Option<usize> {
+                todo!()
+            })
+            .status,
+            Status::NotDone
+        );
 
         let kahan = |xs: &[f64]| {
             let (mut s, mut c) = (0.0, 0.0);

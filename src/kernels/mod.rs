@@ -83,8 +83,8 @@ pub use add::{add, add_alloc, add_assign, add_chunks, add_loop, add_zip, par_add
 pub use float::Float;
 pub use matmul::{matmul, matmul_blocked, matmul_ijk, matmul_ikj, par_matmul, par_matmul_blocked};
 pub use monte_carlo::{
-    CallOption, Estimate, MC_CHUNK, black_scholes_call, european_call, par_european_call, par_pi,
-    pi,
+    CallOption, Estimate, MC_CHUNK, Stream, black_scholes_call, european_call, par_european_call,
+    par_pi, pi,
 };
 pub use reduce::{
     BLOCK, dot, dot_compensated, par_dot, par_dot_compensated, par_sum, par_sum_compensated, sum,
