@@ -45,7 +45,8 @@
 //! kernel runs on the rayon pool it is called from; choose the thread count
 //! with a local pool (`parlab::par::pool(n)?.install(|| …)`). parlab never
 //! builds rayon's global pool: in evcxr each cell is its own shared library, so
-//! statics and the global pool do not carry over from one cell to the next.
+//! statics and the global pool do not carry over from one cell to the next, and
+//! a pool must be built in the cell that uses it (see [`par`]).
 //!
 //! # Errors
 //!

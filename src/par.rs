@@ -10,11 +10,14 @@
 //! ```
 //!
 //! parlab never calls `ThreadPoolBuilder::build_global`. In an evcxr notebook
-//! each cell is compiled into its own shared library, so statics — rayon's
-//! global pool among them — do not carry over from one cell to the next; a
-//! global pool set up in one cell is not the one the next cell sees. Keep a
-//! [`pool`] in a variable, or use [`with_threads`], which builds a pool for the
-//! duration of one call.
+//! each cell is compiled into its own shared library with its own copy of
+//! rayon, so statics — rayon's global pool among them — do not carry over from
+//! one cell to the next. **A pool built in one cell must not be used in a later
+//! one**: its worker threads run the earlier cell's copy of rayon, and
+//! `install` from the later cell aborts the kernel with rayon's `assertion
+//! failed: injected && !worker_thread.is_null()` (measured with evcxr 0.22).
+//! Build the [`pool`] in the cell that uses it, or use [`with_threads`], which
+//! builds one for the duration of a call.
 
 use crate::error::{Error, ErrorKind, Result};
 
