@@ -30,9 +30,13 @@
 //! ```
 
 mod matrix_add;
+mod profiling;
+mod statistics;
 mod verification;
 
 pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};
+pub use profiling::{check_normalise_columns, check_row_medians};
+pub use statistics::{check_bytes_moved, check_median};
 pub use verification::{check_first_mismatch, check_kahan_sum};
 
 use crate::display::escape_html;
