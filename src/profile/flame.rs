@@ -31,6 +31,13 @@ impl FlameGraph {
 /// Samples the call stack `frequency` times a second while `f` runs and draws
 /// the flame graph, returning it with `f`'s result.
 ///
+/// Samples are taken on CPU time (`SIGPROF`), at most as often as the kernel's
+/// timer tick allows: 997 Hz gave ≈ 217 samples per CPU-second on the course's
+/// machine. A sample whose innermost frame is in libc, libgcc, pthread or the
+/// vDSO is dropped (unwinding there from a signal handler is not safe), so
+/// time spent inside `malloc`/`free` or `clock_gettime` is under-counted:
+/// count allocations with [`CountingAlloc`](crate::profile::CountingAlloc).
+///
 /// Needs parlab's `flamegraph` feature and Linux (pprof samples with SIGPROF):
 /// `:dep parlab = { path = "..", features = ["flamegraph"] }` in a notebook.
 ///
@@ -101,10 +108,15 @@ mod tests {
     #[test]
     fn a_busy_loop_is_sampled_and_drawn() {
         let (x, fg) = flame_graph(997, || {
+            // Read the clock rarely: a sample that lands in the vDSO's
+            // clock_gettime is dropped (blocklisted), and a loop around
+            // `elapsed()` spends most of its time there.
             let mut x = 0u64;
             let t = std::time::Instant::now();
             while t.elapsed().as_millis() < 400 {
-                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                for _ in 0..1 << 16 {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
             }
             x
         })

@@ -31,5 +31,5 @@ mod sections;
 
 pub use alloc::{AllocStats, CountingAlloc, count_allocs};
 pub use flame::{FlameGraph, flame_graph};
-pub use memory::{MemReport, memit};
+pub use memory::{MemReport, memit, memit_with};
 pub use sections::{Profile, ProfileRow, Profiler, Section};
