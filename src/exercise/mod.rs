@@ -33,12 +33,16 @@ mod image;
 mod matmul;
 mod matrix_add;
 mod monte_carlo;
+mod profiling;
+mod statistics;
 mod verification;
 
 pub use image::{check_blur_in_bands, check_box_blur};
 pub use matmul::{check_blocked_matmul, check_matmul_ikj};
 pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};
 pub use monte_carlo::{check_call_estimate, check_reproducible_pi};
+pub use profiling::{check_normalise_columns, check_row_medians};
+pub use statistics::{check_bytes_moved, check_median};
 pub use verification::{check_first_mismatch, check_kahan_sum};
 
 use crate::display::escape_html;
