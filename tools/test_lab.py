@@ -90,7 +90,8 @@ class NotebooksStoredClean(unittest.TestCase):
             sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
             deps = [s for s in sources if ":dep parlab" in s]
             self.assertTrue(deps, f"{path.name} never loads parlab")
-            self.assertIn(':dep parlab = { path = ".." }', deps[0], path.name)
+            self.assertTrue(deps[0].startswith(':dep parlab = { path = ".."'), f"{path.name}: {deps[0]!r}")
+            self.assertEqual(sources[0], deps[0], f"{path.name}: the first code cell must load parlab")
 
     def test_strip_removes_outputs(self):
         with tempfile.TemporaryDirectory() as d:
