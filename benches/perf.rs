@@ -32,18 +32,6 @@ fn fmt_time(s: f64) -> String {
     }
 }
 
-/// Fastest sample of each measurement, keyed by its median: STREAM reports the
-/// best of its repetitions, so the table also compares best with best.
-static BEST: std::sync::Mutex<Vec<(f64, f64)>> = std::sync::Mutex::new(Vec::new());
-
-fn best_of(median: f64) -> Option<f64> {
-    BEST.lock()
-        .unwrap()
-        .iter()
-        .find(|(m, _)| *m == median)
-        .map(|&(_, b)| b)
-}
-
 /// The median time per call.
 fn time(name: &str, samples: usize, f: impl FnMut()) -> f64 {
     let mut f = f;
@@ -53,8 +41,71 @@ fn time(name: &str, samples: usize, f: impl FnMut()) -> f64 {
         .warmup(Duration::from_millis(50))
         .run(&mut f)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    BEST.lock().unwrap().push((r.median(), r.min()));
     r.median()
+}
+
+/// Medians of a kernel and of its STREAM-style reference, the reference timed
+/// before and after the kernel (the faster of the two counts).
+fn paired(name: &str, mut kernel: impl FnMut(), mut reference: impl FnMut()) -> (f64, f64) {
+    let r1 = time(&format!("{name} reference"), 7, &mut reference);
+    let k = time(name, 9, &mut kernel);
+    let r2 = time(&format!("{name} reference"), 7, &mut reference);
+    (k, r1.min(r2))
+}
+
+/// STREAM's loops on plain slices, one chunk per thread of the current pool,
+/// as the STREAM benchmark (and `Machine::probe`) run them.
+fn stream_add(a: &[f64], b: &[f64], c: &mut [f64], threads: usize) {
+    use rayon::prelude::*;
+    let ch = c.len().div_ceil(threads);
+    c.par_chunks_mut(ch)
+        .zip(a.par_chunks(ch).zip(b.par_chunks(ch)))
+        .for_each(|(c, (a, b))| {
+            for ((x, y), z) in c.iter_mut().zip(a).zip(b) {
+                *x = y + z;
+            }
+        });
+}
+
+fn stream_triad(a: &mut [f64], b: &[f64], c: &[f64], threads: usize) {
+    use rayon::prelude::*;
+    let ch = a.len().div_ceil(threads);
+    let s = std::hint::black_box(3.0);
+    a.par_chunks_mut(ch)
+        .zip(b.par_chunks(ch).zip(c.par_chunks(ch)))
+        .for_each(|(a, (b, c))| {
+            for ((x, y), z) in a.iter_mut().zip(b).zip(c) {
+                *x = y + s * z;
+            }
+        });
+}
+
+/// A read-only pass: eight independent sums per chunk, so the loop waits on
+/// memory, not on the latency of one chain of additions.
+fn stream_read(a: &[f64], threads: usize) -> f64 {
+    use rayon::prelude::*;
+    let ch = a.len().div_ceil(threads);
+    a.par_chunks(ch)
+        .map(|x| {
+            let mut acc = [0.0f64; 8];
+            let mut it = x.chunks_exact(8);
+            for v in &mut it {
+                for (s, y) in acc.iter_mut().zip(v) {
+                    *s += y;
+                }
+            }
+            acc.iter().sum::<f64>() + it.remainder().iter().sum::<f64>()
+        })
+        .sum()
+}
+
+/// A copy of `src` into `dst`: the bytes a 3×3 stencil must move at least.
+fn stream_copy(src: &[f32], dst: &mut [f32], threads: usize) {
+    use rayon::prelude::*;
+    let ch = dst.len().div_ceil(threads);
+    dst.par_chunks_mut(ch)
+        .zip(src.par_chunks(ch))
+        .for_each(|(d, s)| d.copy_from_slice(s));
 }
 
 fn main() {
@@ -70,132 +121,120 @@ fn main() {
         k::simd_level()
     );
     println!("{m}\n");
-    let bw = |t: usize| m.bandwidth(t).unwrap_or(f64::NAN);
-    let stream = |t: usize| {
-        m.stream
-            .iter()
-            .rev()
-            .find(|p| p.threads <= t)
-            .cloned()
-            .expect("stream point")
-    };
     let peak = |t: usize| m.peak_gflops(t, Precision::F64).unwrap_or(f64::NAN);
     let pools: Vec<_> = (1..=2).map(|t| parlab::par::pool(t).unwrap()).collect();
     let pool = |t: usize| &pools[t - 1];
     let mut rows = Vec::new();
 
-    // ---- add, 4096² f64: STREAM add bandwidth.
+    // ---- Memory-bound kernels, 4096² f64: each is compared with a STREAM-style
+    // loop on the same arrays and threads, timed just before and just after it
+    // (the faster of the two counts). The memory is shared with other machines
+    // and its bandwidth drifts from minute to minute (21 to 72 GB/s have been
+    // seen), so a limit probed at the start of the run would not be fair.
     let n = 4096;
     let a = Array2::<f64>::from_elem((n, n), 1.0);
     let b = Array2::<f64>::from_elem((n, n), 2.0);
     let mut c = Array2::<f64>::zeros((n, n));
-    let bytes = 3.0 * 8.0 * (n * n) as f64;
-    for t in [1, 2] {
-        let s = time("par_add", 9, || {
-            pool(t).install(|| k::par_add(a.view(), b.view(), c.view_mut()).unwrap())
-        });
-        let gbs = bytes / s / 1e9;
-        rows.push(Row {
-            kernel: "par_add f64".into(),
+    let mut d = vec![0.0f64; n * n];
+    let elems = (n * n) as f64;
+    let (sa, sb) = (
+        a.as_slice().unwrap().to_vec(),
+        b.as_slice().unwrap().to_vec(),
+    );
+    let rows_bw =
+        |name: &str, t: usize, bytes: f64, k: f64, r: f64, what: &str, target: &str| Row {
+            kernel: name.into(),
             size: "4096²".into(),
             threads: t,
-            median: s,
-            rate: format!("{gbs:.1} GB/s"),
-            limit: format!("STREAM add {:.1} GB/s", stream(t).add),
-            ratio: gbs / stream(t).add,
-            target: if t == 2 {
-                "≥ 0.90".into()
-            } else {
-                String::new()
-            },
-        });
+            median: k,
+            rate: format!("{:.1} GB/s", bytes / k / 1e9),
+            limit: format!("STREAM {what} {:.1} GB/s", bytes / r / 1e9),
+            ratio: r / k,
+            target: target.into(),
+        };
+    for t in [1, 2] {
+        let target = if t == 2 { "≥ 0.90" } else { "" };
+        let (k, r) = paired(
+            "par_add",
+            || pool(t).install(|| k::par_add(a.view(), b.view(), c.view_mut()).unwrap()),
+            || pool(t).install(|| stream_add(&sa, &sb, &mut d, t)),
+        );
+        rows.push(rows_bw("par_add f64", t, 24.0 * elems, k, r, "add", target));
+        let (k, r) = paired(
+            "par_triad",
+            || pool(t).install(|| k::par_triad(c.view_mut(), a.view(), b.view(), 3.0).unwrap()),
+            || pool(t).install(|| stream_triad(&mut d, &sa, &sb, t)),
+        );
+        rows.push(rows_bw("par_triad f64", t, 24.0 * elems, k, r, "triad", ""));
     }
-    let s = time("add_alloc", 5, || {
-        std::hint::black_box(k::add_alloc(a.view(), b.view()).unwrap());
-    });
-    rows.push(Row {
-        kernel: "add_alloc (&a + &b) f64".into(),
-        size: "4096²".into(),
-        threads: 1,
-        median: s,
-        rate: format!("{:.1} GB/s", bytes / s / 1e9),
-        limit: format!("STREAM add {:.1} GB/s", stream(1).add),
-        ratio: bytes / s / 1e9 / stream(1).add,
-        target: "(page faults)".into(),
-    });
+    let (k, r) = paired(
+        "add_alloc",
+        || {
+            std::hint::black_box(k::add_alloc(a.view(), b.view()).unwrap());
+        },
+        || stream_add(&sa, &sb, &mut d, 1),
+    );
+    rows.push(rows_bw(
+        "add_alloc (&a + &b) f64",
+        1,
+        24.0 * elems,
+        k,
+        r,
+        "add",
+        "(page faults)",
+    ));
 
-    // ---- triad, 4096² f64.
+    // ---- sum and dot, 4096² f64: read bandwidth, against a plain read loop.
     for t in [1, 2] {
-        let s = time("par_triad", 9, || {
-            pool(t).install(|| k::par_triad(c.view_mut(), a.view(), b.view(), 3.0).unwrap())
-        });
-        let gbs = bytes / s / 1e9;
-        rows.push(Row {
-            kernel: "par_triad f64".into(),
-            size: "4096²".into(),
-            threads: t,
-            median: s,
-            rate: format!("{gbs:.1} GB/s"),
-            limit: format!("STREAM triad {:.1} GB/s", stream(t).triad),
-            ratio: gbs / stream(t).triad,
-            target: String::new(),
-        });
-    }
-
-    // ---- sum and dot, 4096² f64: read bandwidth (STREAM best as the limit).
-    for t in [1, 2] {
-        let s = time("par_sum", 9, || {
-            std::hint::black_box(pool(t).install(|| k::par_sum(a.view())));
-        });
-        let gbs = 8.0 * (n * n) as f64 / s / 1e9;
-        rows.push(Row {
-            kernel: "par_sum f64".into(),
-            size: "4096²".into(),
-            threads: t,
-            median: s,
-            rate: format!("{gbs:.1} GB/s"),
-            limit: format!("STREAM best {:.1} GB/s", bw(t)),
-            ratio: gbs / bw(t),
-            target: if t == 2 {
-                "≥ 0.85".into()
-            } else {
-                String::new()
+        let target = if t == 2 { "≥ 0.85" } else { "" };
+        let (k, r) = paired(
+            "par_sum",
+            || {
+                std::hint::black_box(pool(t).install(|| k::par_sum(a.view())));
             },
-        });
-        let s = time("par_dot", 9, || {
-            std::hint::black_box(pool(t).install(|| k::par_dot(a.view(), b.view()).unwrap()));
-        });
-        let gbs = 16.0 * (n * n) as f64 / s / 1e9;
-        rows.push(Row {
-            kernel: "par_dot f64".into(),
-            size: "4096²".into(),
-            threads: t,
-            median: s,
-            rate: format!("{gbs:.1} GB/s"),
-            limit: format!("STREAM best {:.1} GB/s", bw(t)),
-            ratio: gbs / bw(t),
-            target: if t == 2 {
-                "≥ 0.85".into()
-            } else {
-                String::new()
+            || {
+                std::hint::black_box(pool(t).install(|| stream_read(&sa, t)));
             },
-        });
-        let s = time("par_sum_compensated", 7, || {
-            std::hint::black_box(pool(t).install(|| k::par_sum_compensated(a.view())));
-        });
-        let gbs = 8.0 * (n * n) as f64 / s / 1e9;
-        rows.push(Row {
-            kernel: "par_sum_compensated f64".into(),
-            size: "4096²".into(),
-            threads: t,
-            median: s,
-            rate: format!("{gbs:.1} GB/s"),
-            limit: format!("STREAM best {:.1} GB/s", bw(t)),
-            ratio: gbs / bw(t),
-            target: String::new(),
-        });
+        );
+        rows.push(rows_bw("par_sum f64", t, 8.0 * elems, k, r, "read", target));
+        let (k, r) = paired(
+            "par_dot",
+            || {
+                std::hint::black_box(pool(t).install(|| k::par_dot(a.view(), b.view()).unwrap()));
+            },
+            || {
+                std::hint::black_box(pool(t).install(|| stream_read(&sa, t) + stream_read(&sb, t)));
+            },
+        );
+        rows.push(rows_bw(
+            "par_dot f64",
+            t,
+            16.0 * elems,
+            k,
+            r,
+            "read",
+            target,
+        ));
+        let (k, r) = paired(
+            "par_sum_compensated",
+            || {
+                std::hint::black_box(pool(t).install(|| k::par_sum_compensated(a.view())));
+            },
+            || {
+                std::hint::black_box(pool(t).install(|| stream_read(&sa, t)));
+            },
+        );
+        rows.push(rows_bw(
+            "par_sum_compensated f64",
+            t,
+            8.0 * elems,
+            k,
+            r,
+            "read",
+            "",
+        ));
     }
-    drop((a, b, c));
+    drop((a, b, c, d, sa, sb));
 
     // ---- add, 1024² f32, in L3: speed-up from 2 threads, and the teaching steps.
     let n = 1024;
@@ -312,10 +351,12 @@ fn main() {
             ("par_sobel", k::par_sobel),
         ];
         for (name, f) in stencils {
-            let s = time(name, 9, || {
-                pool(t).install(|| f(src.view(), dst.view_mut()).unwrap())
-            });
-            let bound = bytes / (stream(t).copy * 1e9);
+            let mut copy = vec![0.0f32; n * n];
+            let (s, bound) = paired(
+                name,
+                || pool(t).install(|| f(src.view(), dst.view_mut()).unwrap()),
+                || pool(t).install(|| stream_copy(src.as_slice().unwrap(), &mut copy, t)),
+            );
             rows.push(Row {
                 kernel: format!("{name} f32"),
                 size: "4096²".into(),
@@ -380,24 +421,11 @@ fn main() {
         }
     }
 
-    println!(
-        "| kernel | size | threads | median | rate | limit (same run) | ratio | ratio, best sample | target |"
-    );
-    println!("|---|---|---:|---:|---:|---|---:|---:|---|");
+    println!("| kernel | size | threads | median | rate | limit (same run) | ratio | target |");
+    println!("|---|---|---:|---:|---:|---|---:|---|");
     for r in rows {
-        // Rates scale with 1/time, a time/bound ratio with time; speed-ups are
-        // ratios of medians and have no best-sample form.
-        let best = best_of(r.median).map_or(String::new(), |b| {
-            if r.limit.starts_with("STREAM") || r.limit.starts_with("FMA") {
-                format!("{:.2}", r.ratio * r.median / b)
-            } else if r.limit.starts_with("copy bound") {
-                format!("{:.2}", r.ratio * b / r.median)
-            } else {
-                String::new()
-            }
-        });
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {} |",
             r.kernel,
             r.size,
             r.threads,
@@ -405,13 +433,13 @@ fn main() {
             r.rate,
             r.limit,
             r.ratio,
-            best,
             r.target
         );
     }
     println!(
-        "\nratio: rate / limit (rate from the median time); for stencils time / bound \
-         (lower is better); for speed-ups the 1-thread median / this median. \
-         'ratio, best sample' uses the fastest sample, as STREAM does for its limit."
+        "\nratio: rate / limit, from medians; a STREAM limit is a STREAM-style loop on the \
+         kernel's own arrays and threads, timed just before and after it (the faster \
+         counts); for stencils time / the time of a copy of the image (lower is better); \
+         for speed-ups the 1-thread median / this median."
     );
 }

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use ndarray::{Array, ArrayView, ArrayView2, ArrayViewMut, ArrayViewMut2, Axis, Dimension};
 
 simd_dispatch! {
+    #[memory_bound]
     /// `c[i] = a[i] + b[i]` over equal-length slices.
     pub(crate) fn add_slices<T: Float>(a: &[T], b: &[T], c: &mut [T]) {
         let n = c.len();
@@ -38,6 +39,7 @@ simd_dispatch! {
 }
 
 simd_dispatch! {
+    #[memory_bound]
     /// `c[i] += a[i]` over equal-length slices.
     fn add_assign_slices<T: Float>(a: &[T], c: &mut [T]) {
         let n = c.len();

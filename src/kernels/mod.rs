@@ -42,7 +42,23 @@
 /// Defines `fn $name<T: Float>(...)` whose body is compiled for SSE2, AVX2+FMA
 /// and AVX-512, choosing at run time. The body must not rely on FMA
 /// contraction (Rust never contracts), so every variant rounds identically.
+///
+/// A function marked `#[memory_bound]` is compiled once, for the SSE2
+/// baseline, with no dispatch: streaming loops wait on memory, and on this
+/// course's machines (AMD Zen 4) 128-bit loads and stores reached STREAM's
+/// bandwidth where the AVX-512 versions of the same loops reached 75–88 % of it
+/// (`PARLAB_SIMD=sse2 cargo bench --bench perf` against the default; in L3 the
+/// SSE2 add was as fast too). Wider vectors pay off in compute-bound loops.
 macro_rules! simd_dispatch {
+    (
+        #[memory_bound]
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
+    ) => {
+        $(#[$meta])*
+        #[inline]
+        $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? $body
+    };
     (
         $(#[$meta:meta])*
         $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block

@@ -104,6 +104,7 @@ fn fold_comp<T: Float>(s: [T; LANES], c: [T; LANES]) -> Comp<T> {
 }
 
 simd_dispatch! {
+    #[memory_bound]
     fn sum_slice<T: Float>(x: &[T]) -> T {
         let mut acc = [T::ZERO; LANES];
         let chunks = x.chunks_exact(LANES);
@@ -121,6 +122,7 @@ simd_dispatch! {
 }
 
 simd_dispatch! {
+    #[memory_bound]
     fn dot_slice<T: Float>(a: &[T], b: &[T]) -> T {
         let mut acc = [T::ZERO; LANES];
         let b = &b[..a.len()];

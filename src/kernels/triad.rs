@@ -14,6 +14,7 @@ use crate::error::Result;
 use ndarray::{ArrayView, ArrayViewMut, Dimension};
 
 simd_dispatch! {
+    #[memory_bound]
     fn triad_slices<T: Float>(b: &[T], c: &[T], a: &mut [T], s: T) {
         let n = a.len();
         let (b, c) = (&b[..n], &c[..n]);
@@ -24,6 +25,7 @@ simd_dispatch! {
 }
 
 simd_dispatch! {
+    #[memory_bound]
     fn axpy_slices<T: Float>(x: &[T], y: &mut [T], alpha: T) {
         let n = y.len();
         let x = &x[..n];
@@ -34,6 +36,7 @@ simd_dispatch! {
 }
 
 simd_dispatch! {
+    #[memory_bound]
     fn scale_slice<T: Float>(a: &mut [T], s: T) {
         for v in a.iter_mut() {
             *v *= s;
@@ -42,6 +45,7 @@ simd_dispatch! {
 }
 
 simd_dispatch! {
+    #[memory_bound]
     fn fill_slice<T: Float>(a: &mut [T], v: T) {
         for x in a.iter_mut() {
             *x = v;
