@@ -9,17 +9,7 @@ use crate::timing::stats::SplitMix64;
 
 /// Median of values in any order; NaN for none (exercise 2.1's convention).
 fn median_of(xs: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = xs.collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    super::statistics::reference_median(&xs.collect::<Vec<_>>())
 }
 
 fn random_matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {

@@ -6,7 +6,7 @@ use crate::timing::stats::SplitMix64;
 
 /// The reference median: NaN for no samples, else the middle of the sorted
 /// values (the mean of the two middle ones for an even count).
-fn reference_median(xs: &[f64]) -> f64 {
+pub(super) fn reference_median(xs: &[f64]) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
     }

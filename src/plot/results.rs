@@ -109,6 +109,21 @@ impl Scaling {
 }
 
 impl SizeScaling {
+    /// One series per kernel: `(size, y(result, (bytes, flops)))` at each size.
+    fn series_by(&self, y: impl Fn(&BenchResult, (f64, f64)) -> f64) -> Vec<Series> {
+        self.names
+            .iter()
+            .zip(&self.results)
+            .map(|(n, rs)| {
+                let points = self.sizes.iter().zip(rs).zip(&self.work);
+                Series::new(
+                    n.clone(),
+                    points.map(|((&s, r), &w)| (s as f64, y(r, w))).collect(),
+                )
+            })
+            .collect()
+    }
+
     /// Time per call against size, log-log, one line per kernel.
     ///
     /// # Errors
@@ -127,21 +142,7 @@ impl SizeScaling {
             y_label: format!("median time ({unit})"),
             log_x: true,
             log_y: true,
-            series: self
-                .names
-                .iter()
-                .zip(&self.results)
-                .map(|(n, rs)| {
-                    Series::new(
-                        n.clone(),
-                        self.sizes
-                            .iter()
-                            .zip(rs)
-                            .map(|(&s, r)| (s as f64, r.median() * scale))
-                            .collect(),
-                    )
-                })
-                .collect(),
+            series: self.series_by(|r, _| r.median() * scale),
             ..Default::default()
         }
         .draw()
@@ -206,22 +207,7 @@ impl SizeScaling {
             y_label: y_label.into(),
             log_x: true,
             log_y: true,
-            series: self
-                .names
-                .iter()
-                .zip(&self.results)
-                .map(|(n, rs)| {
-                    Series::new(
-                        n.clone(),
-                        self.sizes
-                            .iter()
-                            .zip(rs)
-                            .zip(&self.work)
-                            .map(|((&s, r), &w)| (s as f64, rate(r, w)))
-                            .collect(),
-                    )
-                })
-                .collect(),
+            series: self.series_by(|r, w| rate(r, w)),
             ceilings,
             ..Default::default()
         }
@@ -258,6 +244,74 @@ mod tests {
             "{texts:?}"
         );
         assert!(texts.iter().any(|t| t.starts_with("Amdahl")), "{texts:?}");
+    }
+
+    #[test]
+    fn size_sweep_and_roofline_plots() {
+        use crate::timing::machine::{PeakPoint, StreamPoint};
+        use crate::timing::{Machine, SizeScaling};
+        let sizes = vec![1000, 10_000, 100_000];
+        let kernel = |name: &str| {
+            sizes
+                .iter()
+                .map(|&n| result(name, 2, vec![n as f64 * 1e-9, n as f64 * 1.1e-9]))
+                .collect()
+        };
+        let sweep = SizeScaling {
+            sizes: sizes.clone(),
+            names: vec!["add".into(), "par_add".into()],
+            results: vec![kernel("add"), kernel("par_add")],
+            work: sizes.iter().map(|&n| (24.0 * n as f64, n as f64)).collect(),
+        };
+        let texts = svg_texts(sweep.plot().unwrap().as_str());
+        assert!(texts.iter().any(|t| t == "median time (µs)"), "{texts:?}");
+        let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig {
+            array_bytes: 1 << 12,
+            stream_reps: 1,
+            peak_seconds: 1e-5,
+            threads: vec![1],
+        })
+        .unwrap();
+        m.stream = vec![
+            StreamPoint {
+                threads: 1,
+                copy: 30.0,
+                add: 40.0,
+                triad: 38.0,
+            },
+            StreamPoint {
+                threads: 2,
+                copy: 50.0,
+                add: 60.0,
+                triad: 55.0,
+            },
+        ];
+        m.peak = vec![PeakPoint {
+            threads: 1,
+            f32: 116.0,
+            f64: 58.0,
+        }];
+        let texts = svg_texts(sweep.plot_roofline(&m).unwrap().as_str());
+        for t in [
+            "bandwidth (GB/s)",
+            "STREAM, 1 thread (40)",
+            "STREAM, 2 threads (60)",
+            "add",
+            "par_add",
+        ] {
+            assert!(texts.iter().any(|x| x == t), "{t:?} missing from {texts:?}");
+        }
+        let no_work = SizeScaling {
+            work: vec![(0.0, 0.0); 3],
+            ..sweep
+        };
+        assert!(
+            no_work
+                .plot_roofline(&m)
+                .unwrap_err()
+                .to_string()
+                .contains("work per call")
+        );
     }
 
     #[test]
