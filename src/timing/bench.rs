@@ -39,6 +39,16 @@ use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+/// Short settings for the unit tests of the timing modules: 3 samples of
+/// 200 µs, no warm-up.
+#[cfg(test)]
+pub(crate) fn test_bench() -> Bench {
+    Bench::new()
+        .samples(3)
+        .warmup(Duration::ZERO)
+        .min_sample_time(Duration::from_micros(200))
+}
+
 /// Settings of a measurement; [`Bench::run`] measures.
 #[derive(Debug, Clone)]
 pub struct Bench {

@@ -318,10 +318,7 @@ mod tests {
     use std::time::Duration;
 
     fn quick() -> Bench {
-        Bench::new()
-            .samples(3)
-            .warmup(Duration::ZERO)
-            .min_sample_time(Duration::from_micros(200))
+        crate::timing::bench::test_bench()
     }
 
     #[test]

@@ -379,13 +379,9 @@ impl SizeScaling {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn quick() -> Bench {
-        Bench::new()
-            .samples(3)
-            .warmup(Duration::ZERO)
-            .min_sample_time(Duration::from_micros(200))
+        crate::timing::bench::test_bench()
     }
 
     #[test]
