@@ -89,7 +89,7 @@ impl Svg {
     /// # Errors
     /// [`ErrorKind::Io`](crate::ErrorKind::Io) naming the path.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> crate::Result<()> {
-        write_atomic(path.as_ref(), self.0.as_bytes())
+        crate::export::write_atomic(path.as_ref(), self.0.as_bytes())
     }
 }
 
@@ -129,14 +129,6 @@ pub fn html_table<S: AsRef<str>>(headers: &[&str], rows: &[Vec<S>]) -> Html {
     }
     s.push_str("</tbody></table>");
     Html(s)
-}
-
-/// Writes `bytes` to `path` atomically; see [`crate::export::write_atomic`].
-///
-/// # Errors
-/// [`ErrorKind::Io`](crate::ErrorKind::Io) naming the path.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
-    crate::export::write_atomic(path, bytes)
 }
 
 #[cfg(test)]

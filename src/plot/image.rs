@@ -30,7 +30,7 @@ impl Png {
     /// # Errors
     /// [`ErrorKind::Io`] naming the path.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        crate::display::write_atomic(path.as_ref(), &self.bytes)
+        crate::export::write_atomic(path.as_ref(), &self.bytes)
     }
 }
 
