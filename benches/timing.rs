@@ -12,20 +12,28 @@ use std::time::Instant;
 
 fn main() {
     // cargo bench passes `--bench`; ignore arguments.
-    let t = Instant::now();
-    let m = Machine::probe().expect("probe");
-    println!(
-        "Machine::probe() took {:.2} s (wall, including allocation)",
-        t.elapsed().as_secs_f64()
-    );
-    println!("{m}\n");
+    // Quick first: the peak resident size (VmHWM) only grows.
+    let rss0 = peak_rss();
     let t = Instant::now();
     let q = Machine::probe_quick().expect("probe_quick");
-    println!(
-        "Machine::probe_quick() took {:.2} s",
-        t.elapsed().as_secs_f64()
-    );
+    let quick_s = t.elapsed().as_secs_f64();
+    let rss_quick = peak_rss();
     println!("{q}\n");
+    let t = Instant::now();
+    let m = Machine::probe().expect("probe");
+    let full_s = t.elapsed().as_secs_f64();
+    let rss_full = peak_rss();
+    println!("{m}\n");
+    let mib = |b: Option<u64>| b.map_or("unknown".to_string(), |b| format!("{} MiB", b >> 20));
+    println!(
+        "Machine::probe_quick(): {quick_s:.2} s, peak resident {} (process before: {}); targets ≤ 1 s, ≤ 256 MiB",
+        mib(rss_quick),
+        mib(rss0)
+    );
+    println!(
+        "Machine::probe():       {full_s:.2} s, peak resident {}; targets ≤ 3 s, ≤ 1 GiB",
+        mib(rss_full)
+    );
 
     println!(
         "timer overhead (Instant::now pair): {}",
@@ -55,4 +63,12 @@ fn main() {
         (hi - lo) / med * 100.0,
         sd / med * 100.0
     );
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), bytes.
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib << 10)
 }

@@ -208,6 +208,78 @@ impl fmt::Display for Throughput {
 }
 
 impl Machine {
+    fn probe_rows(&self) -> Vec<Vec<String>> {
+        self.stream
+            .iter()
+            .zip(&self.peak)
+            .map(|(st, pk)| {
+                let ceil = |l: &str| st.ceiling(l).map_or("–".to_string(), sig3);
+                vec![
+                    st.threads.to_string(),
+                    sig3(st.read),
+                    format!("{} / {}", sig3(st.copy), sig3(st.copy_nt)),
+                    format!("{} / {}", sig3(st.add), sig3(st.add_nt)),
+                    format!("{} / {}", sig3(st.triad), sig3(st.triad_nt)),
+                    format!("{} / {} / {}", ceil("L1"), ceil("L2"), ceil("L3")),
+                    sig3(pk.f32),
+                    sig3(pk.f64),
+                ]
+            })
+            .collect()
+    }
+
+    const PROBE_HEAD: [&'static str; 8] = [
+        "threads",
+        "read GB/s",
+        "copy GB/s (ordinary / streaming)",
+        "add GB/s (ordinary / streaming)",
+        "triad GB/s (ordinary / streaming)",
+        "L1 / L2 / L3 read GB/s",
+        "f32 GFLOP/s",
+        "f64 GFLOP/s",
+    ];
+
+    fn probe_notes(&self) -> Vec<String> {
+        use crate::timing::machine::fmt_bytes;
+        let reported = self
+            .caches
+            .iter()
+            .map(|c| format!("L{} {}", c.level, fmt_bytes(c.bytes)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let plateau = if self.plateau_found {
+            format!(
+                "reads come from memory from a working set of ≈ {} (the sweep's plateau)",
+                fmt_bytes(self.memory_from_bytes)
+            )
+        } else {
+            format!(
+                "no memory plateau within the probe's {}: figures at that size may still be partly cached",
+                fmt_bytes(self.memory_from_bytes)
+            )
+        };
+        vec![
+            format!(
+                "caches as the system reports them: {}; {plateau}",
+                if reported.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    reported
+                }
+            ),
+            format!(
+                "STREAM arrays 3 × {}; bytes counted as STREAM counts (reads + writes, not the write-allocate read of an ordinary store)",
+                fmt_bytes(self.array_bytes)
+            ),
+            format!(
+                "kernels stream their output from {} on; read loops use {}; probe took {}",
+                fmt_bytes(self.streaming_threshold),
+                self.memory_simd,
+                fmt_seconds(self.probe_seconds)
+            ),
+        ]
+    }
+
     /// A plain-text summary.
     pub fn to_text(&self) -> String {
         let mut s = format!(
@@ -217,66 +289,53 @@ impl Machine {
             self.simd.join(" "),
             self.peak_isa
         );
-        s.push_str("threads   copy GB/s   add GB/s  triad GB/s   f32 GFLOP/s   f64 GFLOP/s\n");
-        for (st, pk) in self.stream.iter().zip(&self.peak) {
-            s.push_str(&format!(
-                "{:>7} {:>11} {:>10} {:>11} {:>13} {:>13}\n",
-                st.threads,
-                sig3(st.copy),
-                sig3(st.add),
-                sig3(st.triad),
-                sig3(pk.f32),
-                sig3(pk.f64)
-            ));
-        }
-        s.push_str(&format!(
-            "(STREAM arrays 3 × {} MiB, last-level cache {}; probe took {})",
-            self.array_bytes >> 20,
-            self.llc_bytes
-                .map_or("unknown".to_string(), |b| format!("{} MiB", b >> 20)),
-            fmt_seconds(self.probe_seconds)
+        let rows = self.probe_rows();
+        let widths: Vec<usize> = Self::PROBE_HEAD
+            .iter()
+            .enumerate()
+            .map(|(k, h)| {
+                rows.iter()
+                    .map(|r| r[k].chars().count())
+                    .chain([h.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: Vec<String>| -> String {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:>w$}", w = *w))
+                .collect::<Vec<_>>()
+                .join("  ")
+                + "\n"
+        };
+        s.push_str(&line(
+            Self::PROBE_HEAD.iter().map(|h| h.to_string()).collect(),
         ));
+        for r in rows {
+            s.push_str(&line(r));
+        }
+        s.push_str(&self.probe_notes().join("\n"));
         s
     }
 
     /// An HTML table of the probe.
     pub fn to_html(&self) -> Html {
-        let rows: Vec<Vec<String>> = self
-            .stream
-            .iter()
-            .zip(&self.peak)
-            .map(|(st, pk)| {
-                vec![
-                    st.threads.to_string(),
-                    sig3(st.copy),
-                    sig3(st.add),
-                    sig3(st.triad),
-                    sig3(pk.f32),
-                    sig3(pk.f64),
-                ]
-            })
-            .collect();
         let head = format!(
-            "<p><b>{}</b> — {} threads, SIMD {}, peak with {}; STREAM arrays 3 × {} MiB; probe took {}</p>\n",
+            "<p><b>{}</b> — {} threads, SIMD {}, peak with {}</p>\n",
             escape_html(&self.cpu_model),
             self.threads,
             escape_html(&self.simd.join(" ")),
             escape_html(&self.peak_isa),
-            self.array_bytes >> 20,
-            escape_html(&fmt_seconds(self.probe_seconds)),
         );
-        let t = html_table(
-            &[
-                "threads",
-                "copy GB/s",
-                "add GB/s",
-                "triad GB/s",
-                "f32 GFLOP/s",
-                "f64 GFLOP/s",
-            ],
-            &rows,
-        );
-        Html(head + &t.0)
+        let t = html_table(&Self::PROBE_HEAD, &self.probe_rows());
+        let notes: String = self
+            .probe_notes()
+            .iter()
+            .map(|n| format!("<p style=\"margin:2px 0\">{}</p>\n", escape_html(n)))
+            .collect();
+        Html(head + &t.0 + &notes)
     }
 
     /// Shows the probe in a notebook as HTML.

@@ -211,6 +211,11 @@ def cmd_test(args: list[str]) -> int:
         ("cargo fmt --check", ["cargo", "fmt", "--all", "--check"], {}),
         ("cargo clippy", ["cargo", "clippy", "--all-targets", "--all-features", "--", "-D", "warnings"], {}),
         ("cargo test", ["cargo", "test"], {}),
+        # The same case table again with every contiguous output streamed
+        # and the SSE2 read loops: each store kind and width must give the
+        # same bits.
+        ("cargo test streaming", ["cargo", "test", "--test", "kernels", "--test", "props"],
+         {"PARLAB_STREAMING_BYTES": "0", "PARLAB_MEMORY_SIMD": "sse2"}),
         ("cargo test flamegraph", ["cargo", "test", "--features", "flamegraph", "--lib", "profile"], {}),
         ("cargo doc", ["cargo", "doc", "--no-deps"],
          {"RUSTDOCFLAGS": "-D warnings"}),

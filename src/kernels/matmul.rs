@@ -8,10 +8,12 @@
 //!    caches while they are reused.
 //! 4. [`par_matmul_blocked`]: bands of rows of `c` on the current rayon pool;
 //!    each thread writes only its own band.
-//! 5. [`matmul`] / [`par_matmul`]: for real work. They call matrixmultiply's
-//!    `sgemm`/`dgemm` — packed panels, a register-blocked micro-kernel chosen
-//!    at run time (AVX-512 on this machine) — with the views' strides, so
-//!    transposed and strided views need no copies.
+//! 5. [`matmul`] / [`par_matmul`]: for real work. They call the system's
+//!    OpenBLAS when it is installed (loaded at run time, see
+//!    [`gemm_library`](super::gemm_library)) and matrixmultiply's
+//!    `sgemm`/`dgemm` otherwise — packed panels, a register-blocked
+//!    micro-kernel chosen at run time for the CPU — with the views' strides,
+//!    so transposed views need no copies.
 //!
 //! A matrix product of `m×k` by `k×n` costs `2·m·k·n` floating-point
 //! operations; divide by the time for GFLOP/s.
@@ -244,6 +246,39 @@ fn gemm<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, mut c: ArrayViewMu
     }
     let (sa, sb, sc) = (a.strides(), b.strides(), c.strides());
     let (rsc, csc) = (sc[0], sc[1]);
+    if let Some(lib) = super::blas::openblas() {
+        let dims = (m, k, n);
+        let pa = (a.as_ptr(), sa[0], sa[1]);
+        let pb = (b.as_ptr(), sb[0], sb[1]);
+        let pc = (c.as_mut_ptr(), rsc, csc);
+        // SAFETY: as below; T is f64 or f32 as its name says (Float is
+        // sealed), so the casts do not change the element type.
+        let done = unsafe {
+            match T::NAME {
+                "f64" => super::blas::try_gemm(
+                    lib.dgemm,
+                    1.0f64,
+                    0.0,
+                    dims,
+                    (pa.0.cast(), pa.1, pa.2),
+                    (pb.0.cast(), pb.1, pb.2),
+                    (pc.0.cast(), pc.1, pc.2),
+                ),
+                _ => super::blas::try_gemm(
+                    lib.sgemm,
+                    1.0f32,
+                    0.0,
+                    dims,
+                    (pa.0.cast(), pa.1, pa.2),
+                    (pb.0.cast(), pb.1, pb.2),
+                    (pc.0.cast(), pc.1, pc.2),
+                ),
+            }
+        };
+        if done {
+            return;
+        }
+    }
     // SAFETY: the pointers and strides come from valid views of the stated
     // shapes; c is a unique mutable view, so it cannot overlap a or b.
     unsafe {
@@ -264,13 +299,15 @@ fn gemm<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, mut c: ArrayViewMu
     }
 }
 
-/// `c = a·b` for real work: matrixmultiply's `sgemm`/`dgemm` on the calling
-/// thread, with its run-time selected AVX-512/AVX2 kernels. Views of any
-/// layout are passed by their strides, without copies.
+/// `c = a·b` for real work, on the calling thread: the system's OpenBLAS
+/// when it is installed (what numpy uses; built once by the distribution, so
+/// a notebook gets its full speed), matrixmultiply's `sgemm`/`dgemm`
+/// otherwise ([`gemm_library`](super::gemm_library) says which). Views of
+/// any layout are passed by their strides, without copies (OpenBLAS takes
+/// views with one unit stride; others go to matrixmultiply).
 ///
 /// matrixmultiply is a direct dependency of parlab so that its `avx512`
-/// feature is on: through ndarray's `dot` alone it is off (≈ 41 % of peak
-/// instead of ≈ 76 % on this course's machine).
+/// feature is on: through ndarray's `dot` alone it is off.
 ///
 /// # Errors
 /// As [`matmul_ijk`].

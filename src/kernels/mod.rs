@@ -43,23 +43,27 @@
 /// and AVX-512, choosing at run time. The body must not rely on FMA
 /// contraction (Rust never contracts), so every variant rounds identically.
 ///
-/// A function marked `#[memory_bound]` is compiled once, for the SSE2
-/// baseline, with no dispatch: streaming loops wait on memory, and on this
-/// course's machines (AMD Zen 4) 128-bit loads and stores reached STREAM's
-/// bandwidth where the AVX-512 versions of the same loops reached 75–88 % of it
-/// (`PARLAB_SIMD=sse2 cargo bench --bench perf` against the default; in L3 the
-/// SSE2 add was as fast too). Wider vectors pay off in compute-bound loops.
+/// A function marked `#[memory_bound]` dispatches on
+/// [`stores::memory_simd_level`] instead: the width of a loop that waits on
+/// memory is chosen by the probe's measurement (on one AMD Zen 4 the SSE2 loop
+/// reached memory speed where AVX-512 did not; on an Intel Xeon the AVX-512
+/// reduction was 1.3× the SSE2 one).
 macro_rules! simd_dispatch {
     (
         #[memory_bound]
         $(#[$meta:meta])*
         $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
     ) => {
-        $(#[$meta])*
-        #[inline]
-        $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? $body
+        simd_dispatch!(@imp crate::kernels::stores::memory_simd_level(), $(#[$meta])* $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? $body);
     };
     (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
+    ) => {
+        simd_dispatch!(@imp crate::kernels::simd_level(), $(#[$meta])* $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? $body);
+    };
+    (
+        @imp $level:expr,
         $(#[$meta:meta])*
         $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
     ) => {
@@ -74,7 +78,7 @@ macro_rules! simd_dispatch {
                 fn v4<T: Float>($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
                 fn v3<T: Float>($($arg: $ty),*) $(-> $ret)? { body($($arg),*) }
-                match crate::kernels::simd_level() {
+                match $level {
                     // SAFETY: simd_level checked that the CPU has these features.
                     2 => return unsafe { v4($($arg),*) },
                     // SAFETY: as above.
@@ -88,14 +92,17 @@ macro_rules! simd_dispatch {
 }
 
 mod add;
+mod blas;
 mod float;
 mod matmul;
 mod monte_carlo;
 mod reduce;
 mod stencil;
+pub mod stores;
 mod triad;
 
 pub use add::{add, add_alloc, add_assign, add_chunks, add_loop, add_zip, par_add, par_add_assign};
+pub use blas::gemm_library;
 pub use float::Float;
 pub use matmul::{matmul, matmul_blocked, matmul_ijk, matmul_ikj, par_matmul, par_matmul_blocked};
 pub use monte_carlo::{
@@ -110,7 +117,10 @@ pub use stencil::{
     box_blur, convolve3x3, gaussian_blur, par_box_blur, par_convolve3x3, par_gaussian_blur,
     par_sobel, sobel,
 };
+pub use stores::{memory_simd_level, set_streaming_threshold, streaming_threshold};
 pub use triad::{axpy, fill, par_axpy, par_fill, par_scale, par_triad, scale, triad};
+
+pub(crate) use reduce::sum_slice_at;
 
 use crate::error::{Error, Result};
 use ndarray::{ArrayView, ArrayViewMut, Dimension, Zip};
@@ -192,13 +202,26 @@ pub(crate) fn map2<T: Float, D: Dimension>(
     if let (Some(a), Some(b)) = (flat(&a, &strides), flat(&b, &strides))
         && let Some(c) = c.as_slice_memory_order_mut()
     {
+        // The output is written, never read: stream it when it will not stay
+        // in the cache anyway (see `stores`).
+        let streaming = stores::use_streaming(3 * std::mem::size_of_val(c));
+        let run = |a: &[T], b: &[T], c: &mut [T]| {
+            if streaming {
+                stores::stream_out(c, |s, out| {
+                    let r = s..s + out.len();
+                    fast(&a[r.clone()], &b[r], out)
+                });
+            } else {
+                fast(a, b, c)
+            }
+        };
         if parallel {
             let piece = par_piece(c.len());
             c.par_chunks_mut(piece)
                 .zip(a.par_chunks(piece).zip(b.par_chunks(piece)))
-                .for_each(|(c, (a, b))| fast(a, b, c));
+                .for_each(|(c, (a, b))| run(a, b, c));
         } else {
-            fast(a, b, c);
+            run(a, b, c);
         }
         return;
     }
@@ -240,19 +263,29 @@ pub(crate) fn update1<T: Float, D: Dimension>(
     }
 }
 
-/// `c[i] = f(c[i])`, as [`map2`].
+/// `c[i] = f(c[i])`, as [`map2`]; `write_only` when `f` ignores its argument
+/// (a fill), so that large outputs may be streamed.
 pub(crate) fn update0<T: Float, D: Dimension>(
     mut c: ArrayViewMut<'_, T, D>,
     parallel: bool,
+    write_only: bool,
     fast: impl Fn(&mut [T]) + Sync + Send,
     f: impl Fn(T) -> T + Sync + Send,
 ) {
     if let Some(c) = c.as_slice_memory_order_mut() {
+        let streaming = write_only && stores::use_streaming(std::mem::size_of_val(c));
+        let run = |c: &mut [T]| {
+            if streaming {
+                stores::stream_out(c, |_, out| fast(out));
+            } else {
+                fast(c)
+            }
+        };
         if parallel {
             let piece = par_piece(c.len());
-            c.par_chunks_mut(piece).for_each(&fast);
+            c.par_chunks_mut(piece).for_each(run);
         } else {
-            fast(c);
+            run(c);
         }
         return;
     }

@@ -103,21 +103,37 @@ fn fold_comp<T: Float>(s: [T; LANES], c: [T; LANES]) -> Comp<T> {
     Comp(total, err)
 }
 
+/// 32 accumulators over `x`, added pairwise: the inner loop of [`sum`].
+#[inline(always)]
+fn sum_lanes<T: Float>(x: &[T]) -> T {
+    let mut acc = [T::ZERO; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for ch in chunks {
+        for l in 0..LANES {
+            acc[l] += ch[l];
+        }
+    }
+    for (l, &v) in tail.iter().enumerate() {
+        acc[l] += v;
+    }
+    fold_lanes(acc)
+}
+
 simd_dispatch! {
     #[memory_bound]
     fn sum_slice<T: Float>(x: &[T]) -> T {
-        let mut acc = [T::ZERO; LANES];
-        let chunks = x.chunks_exact(LANES);
-        let tail = chunks.remainder();
-        for ch in chunks {
-            for l in 0..LANES {
-                acc[l] += ch[l];
-            }
-        }
-        for (l, &v) in tail.iter().enumerate() {
-            acc[l] += v;
-        }
-        fold_lanes(acc)
+        sum_lanes(x)
+    }
+}
+
+simd_dispatch! {
+    @imp level.min(crate::kernels::simd_level()),
+    /// [`sum`]'s inner loop at an explicit SIMD level (no higher than
+    /// [`super::simd_level`]): the probe times the widths against each other.
+    pub(crate) fn sum_slice_at<T: Float>(level: u8, x: &[T]) -> T {
+        let _ = level;
+        sum_lanes(x)
     }
 }
 

@@ -202,7 +202,7 @@ pub fn par_axpy<T: Float, D: Dimension>(
 /// assert_eq!(a, ndarray::array![[10.0, 20.0], [30.0, 40.0]]);
 /// ```
 pub fn scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
-    update0(a, false, |a| scale_slice(a, s), move |x| x * s);
+    update0(a, false, false, |a| scale_slice(a, s), move |x| x * s);
 }
 
 /// `a *= s` in place, in parallel on the current rayon pool.
@@ -216,7 +216,7 @@ pub fn scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn par_scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
-    update0(a, true, |a| scale_slice(a, s), move |x| x * s);
+    update0(a, true, false, |a| scale_slice(a, s), move |x| x * s);
 }
 
 /// Sets every element of `a` to `v`, serial.
@@ -229,7 +229,7 @@ pub fn par_scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
 /// assert!(a.iter().all(|&x| x == 7.0));
 /// ```
 pub fn fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
-    update0(a, false, |a| fill_slice(a, v), move |_| v);
+    update0(a, false, true, |a| fill_slice(a, v), move |_| v);
 }
 
 /// Sets every element of `a` to `v`, in parallel on the current rayon pool.
@@ -247,5 +247,5 @@ pub fn fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn par_fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
-    update0(a, true, |a| fill_slice(a, v), move |_| v);
+    update0(a, true, true, |a| fill_slice(a, v), move |_| v);
 }

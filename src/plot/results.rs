@@ -149,7 +149,7 @@ impl SizeScaling {
     }
 
     /// A roofline: throughput against size with the machine's limits as
-    /// ceilings — GB/s against the STREAM bandwidth when the sweep was given
+    /// ceilings — GB/s against the physical limit of an add from memory when the sweep was given
     /// bytes per call, otherwise GFLOP/s against the f64 peak.
     ///
     /// # Errors
@@ -177,11 +177,11 @@ impl SizeScaling {
                 if p.threads == 1 || p.threads == threads {
                     ceilings.push(Ceiling::new(
                         format!(
-                            "STREAM, {} thread{}",
+                            "add from memory, {} thread{}",
                             p.threads,
                             if p.threads == 1 { "" } else { "s" }
                         ),
-                        p.best(),
+                        p.add_limit(),
                     ));
                 }
             }
@@ -266,10 +266,11 @@ mod tests {
         let texts = svg_texts(sweep.plot().unwrap().as_str());
         assert!(texts.iter().any(|t| t == "median time (µs)"), "{texts:?}");
         let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig {
-            array_bytes: 1 << 12,
+            max_bytes: 1 << 16,
             stream_reps: 1,
             peak_seconds: 1e-5,
             threads: vec![1],
+            apply: false,
         })
         .unwrap();
         m.stream = vec![
@@ -278,12 +279,14 @@ mod tests {
                 copy: 30.0,
                 add: 40.0,
                 triad: 38.0,
+                ..Default::default()
             },
             StreamPoint {
                 threads: 2,
                 copy: 50.0,
                 add: 60.0,
                 triad: 55.0,
+                ..Default::default()
             },
         ];
         m.peak = vec![PeakPoint {
@@ -294,8 +297,8 @@ mod tests {
         let texts = svg_texts(sweep.plot_roofline(&m).unwrap().as_str());
         for t in [
             "bandwidth (GB/s)",
-            "STREAM, 1 thread (40)",
-            "STREAM, 2 threads (60)",
+            "add from memory, 1 thread (40)",
+            "add from memory, 2 threads (60)",
             "add",
             "par_add",
         ] {

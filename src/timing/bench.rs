@@ -465,9 +465,9 @@ impl Throughput {
     /// use parlab::timing::{BenchResult, Machine};
     /// use parlab::timing::machine::{PeakPoint, StreamPoint};
     /// let mut m = Machine::probe_with(&parlab::timing::machine::ProbeConfig {
-    ///     array_bytes: 1 << 16, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1],
+    ///     max_bytes: 1 << 16, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1], apply: false,
     /// }).unwrap();
-    /// m.stream = vec![StreamPoint { threads: 1, copy: 30.0, add: 40.0, triad: 38.0 }];
+    /// m.stream = vec![StreamPoint { threads: 1, copy: 30.0, add: 40.0, triad: 38.0, ..Default::default() }];
     /// m.peak = vec![PeakPoint { threads: 1, f32: 256.0, f64: 128.0 }];
     /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
     /// let e = r.throughput(20e6, 0.0).vs(&m);
@@ -497,7 +497,8 @@ impl Throughput {
 pub struct Efficiency {
     /// The kernel's rates.
     pub throughput: Throughput,
-    /// Best STREAM bandwidth on the same threads, GB/s.
+    /// The physical limit of an add from memory on the same threads, GB/s
+    /// ([`Machine::bandwidth`](crate::timing::Machine::bandwidth)).
     pub bandwidth_limit: Option<f64>,
     /// Peak GFLOP/s on the same threads.
     pub peak_gflops: Option<f64>,
@@ -506,7 +507,7 @@ pub struct Efficiency {
 }
 
 impl Efficiency {
-    /// Fraction of the STREAM bandwidth reached (above 1 when data stays in cache).
+    /// Fraction of that limit reached (above 1 when data stays in cache).
     pub fn bandwidth_fraction(&self) -> Option<f64> {
         Some(self.throughput.gb_per_s? / self.bandwidth_limit?)
     }

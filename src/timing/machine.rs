@@ -1,55 +1,118 @@
-//! What this machine can do: cores, SIMD, memory bandwidth and peak FLOP/s.
+//! What this machine can do: cores, SIMD, caches, memory bandwidth and peak
+//! FLOP/s — measured, because what the operating system reports can be wrong
+//! (a VM's sysfs may report the host's whole last-level cache).
 //!
 //! ```no_run
 //! use parlab::timing::Machine;
-//! let m = Machine::probe().unwrap(); // about 2 s
+//! let m = Machine::probe_quick()?; // well under a second, at most 192 MiB
 //! println!("{m}");
-//! m.save("machine.json").unwrap();
-//! let again = Machine::load("machine.json").unwrap();
+//! m.save("machine.json")?;
+//! let again = Machine::load("machine.json")?;
 //! assert_eq!(again.cpu_model, m.cpu_model);
+//! # Ok::<(), parlab::Error>(())
 //! ```
 //!
 //! Keep the returned value in a variable (or a file): statics do not survive
 //! from one evcxr cell to the next.
 //!
 //! # How it measures
-//! - **Bandwidth**: STREAM's copy (`a = b`), add (`a = b + c`) and triad
-//!   (`a = b + s·c`) on `f64` arrays far larger than the last-level cache,
-//!   counted as STREAM counts (16 bytes per element for copy, 24 for add and
-//!   triad; the write-allocate read is not counted), best of several runs, on a
-//!   local pool of each thread count with one contiguous chunk per thread.
+//! - **Working-set sweep**: a read-only sum over 4 KiB, 8 KiB, … up to the
+//!   probe's memory budget, on one thread and on all of them. The bandwidth
+//!   falls at each cache boundary; where it stops falling (the last sizes
+//!   agree within 20 %) the data comes from memory. That *plateau* — not the
+//!   cache size sysfs reports — decides which arrays are "larger than the
+//!   caches": [`Machine::memory_from_bytes`]. The sweep also gives a read
+//!   ceiling per cache level ([`Ceiling`]) for rooflines.
+//! - **Memory bandwidth** on arrays in that plateau, one contiguous chunk per
+//!   thread: a read-only sum, and STREAM's copy (`a = b`), add (`a = b + c`)
+//!   and triad (`a = b + s·c`) each with **ordinary** and with **streaming**
+//!   (non-temporal) stores. Bytes are counted as STREAM counts them (each
+//!   array read or written once); an ordinary store also reads the line it
+//!   writes (write-allocate), which is why its add shows fewer GB/s than the
+//!   streaming add: the physical limit of an add is the faster of the two
+//!   ([`Machine::bandwidth`]).
 //! - **Peak FLOP/s**: fused multiply-adds on independent register accumulators
 //!   (12, more than FMA latency × FMA ports), using the widest instructions the
 //!   CPU has, chosen at run time (AVX-512, AVX2+FMA, SSE2, scalar), so the figure
 //!   is the hardware's even in a notebook build without `target-cpu=native`.
+//!
+//! The probe then tells the kernels what it found (unless
+//! [`ProbeConfig::apply`] is false): the working-set size from which they use
+//! streaming stores, and the vector width of the read-bound loops (SSE2 or the
+//! widest, whichever read faster from memory); see [`crate::kernels::stores`].
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::kernels::stores;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::time::Instant;
 
 /// Version of the saved [`Machine`] format.
-pub const MACHINE_FORMAT_VERSION: u32 = 1;
+pub const MACHINE_FORMAT_VERSION: u32 = 2;
 
-/// STREAM bandwidths for one thread count, 10⁹ bytes per second.
+/// One point of the working-set sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// Bytes read by all threads together (each thread its own part).
+    pub bytes: usize,
+    /// Read bandwidth, 10⁹ bytes per second.
+    pub read: f64,
+}
+
+/// The read bandwidth of one level of the memory hierarchy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// `"L1"`, `"L2"`, `"L3"` … or `"memory"`.
+    pub level: String,
+    /// The cache's size as the operating system reports it (`None` for memory).
+    pub cache_bytes: Option<usize>,
+    /// Working set (all threads) at which the figure was measured.
+    pub working_set: usize,
+    /// Read bandwidth, 10⁹ bytes per second.
+    pub read: f64,
+}
+
+/// Bandwidths for one thread count, 10⁹ bytes per second, counted as STREAM
+/// counts (every array read once, every array written once; the
+/// write-allocate read of an ordinary store is not counted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StreamPoint {
     /// Threads of the pool.
     pub threads: usize,
-    /// `a[i] = b[i]`.
+    /// `Σ a[i]`: reads only.
+    pub read: f64,
+    /// `a[i] = b[i]`, ordinary stores.
     pub copy: f64,
-    /// `a[i] = b[i] + c[i]`.
+    /// `a[i] = b[i] + c[i]`, ordinary stores.
     pub add: f64,
-    /// `a[i] = b[i] + s·c[i]`.
+    /// `a[i] = b[i] + s·c[i]`, ordinary stores.
     pub triad: f64,
+    /// `a[i] = b[i]`, streaming stores.
+    pub copy_nt: f64,
+    /// `a[i] = b[i] + c[i]`, streaming stores.
+    pub add_nt: f64,
+    /// `a[i] = b[i] + s·c[i]`, streaming stores.
+    pub triad_nt: f64,
+    /// Read ceilings of the cache levels and of memory, from the sweep.
+    pub ceilings: Vec<Ceiling>,
+    /// The working-set sweep.
+    pub sweep: Vec<SweepPoint>,
 }
 
 impl StreamPoint {
-    /// The best of copy, add and triad: the bandwidth limit used by
-    /// [`Machine::bandwidth`].
-    pub fn best(&self) -> f64 {
-        self.copy.max(self.add).max(self.triad)
+    /// The physical limit of an add (or a triad: the same bytes) from memory:
+    /// the faster of ordinary and streaming stores.
+    pub fn add_limit(&self) -> f64 {
+        self.add.max(self.add_nt).max(self.triad).max(self.triad_nt)
+    }
+
+    /// The read ceiling of a level (`"L1"`, `"L2"`, `"L3"`, `"memory"`).
+    pub fn ceiling(&self, level: &str) -> Option<f64> {
+        self.ceilings
+            .iter()
+            .find(|c| c.level == level)
+            .map(|c| c.read)
     }
 }
 
@@ -74,29 +137,59 @@ pub enum Precision {
     F64,
 }
 
+/// A data or unified cache of CPU 0, as the operating system reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheInfo {
+    /// 1, 2, 3 …
+    pub level: u8,
+    /// Size in bytes.
+    pub bytes: usize,
+    /// How many logical CPUs share it.
+    pub shared_by: usize,
+}
+
 /// How long and how hard to probe.
 #[derive(Debug, Clone)]
 pub struct ProbeConfig {
-    /// Bytes of each of the three STREAM arrays.
-    pub array_bytes: usize,
-    /// Timed repetitions of each STREAM kernel (the best counts).
+    /// Memory the probe may use, bytes: the sweep goes up to the largest
+    /// power of two within it, the three STREAM arrays share it.
+    pub max_bytes: usize,
+    /// Timed repetitions of each measurement (the best counts, as in STREAM).
     pub stream_reps: usize,
     /// Seconds of FMA work per peak measurement.
     pub peak_seconds: f64,
     /// Thread counts to measure (empty: 1, 2, 4, … up to all hardware threads,
     /// and all of them).
     pub threads: Vec<usize>,
+    /// Tell the kernels what was measured (streaming threshold, read width).
+    pub apply: bool,
 }
 
 impl Default for ProbeConfig {
-    /// 3 arrays of 64 MiB (6× a 32 MiB L3; 2× the last-level cache when that is
-    /// larger), 6 repetitions, 40 ms per peak measurement: about 1–2 s on 2 cores.
+    /// What [`Machine::probe`] uses: 512 MiB, 3 repetitions, 40 ms per peak
+    /// measurement, every default thread count: ≈ 1–3 s.
     fn default() -> Self {
         ProbeConfig {
-            array_bytes: (64usize << 20).max(2 * last_level_cache_bytes().unwrap_or(0)),
-            stream_reps: 6,
+            max_bytes: 512 << 20,
+            stream_reps: 3,
             peak_seconds: 0.04,
             threads: Vec::new(),
+            apply: true,
+        }
+    }
+}
+
+impl ProbeConfig {
+    /// What [`Machine::probe_quick`] uses: 192 MiB, 2 repetitions, 10 ms per
+    /// peak measurement, one thread and all of them.
+    pub fn quick() -> ProbeConfig {
+        let hw = crate::par::available_threads();
+        ProbeConfig {
+            max_bytes: 192 << 20,
+            stream_reps: 2,
+            peak_seconds: 0.01,
+            threads: if hw > 1 { vec![1, hw] } else { vec![1] },
+            apply: true,
         }
     }
 }
@@ -114,8 +207,21 @@ pub struct Machine {
     pub simd: Vec<String>,
     /// Instruction set used for the peak measurement.
     pub peak_isa: String,
+    /// Data and unified caches of CPU 0 as the operating system reports them.
+    pub caches: Vec<CacheInfo>,
     /// Size of the last-level cache read from sysfs, bytes (`None` when unknown).
     pub llc_bytes: Option<usize>,
+    /// Working set (bytes, all arrays together) from which reads come from
+    /// memory: where the one-thread sweep reached its plateau, or the largest
+    /// size swept when it did not ([`plateau_found`](Machine::plateau_found)).
+    pub memory_from_bytes: usize,
+    /// Whether the sweep's last sizes agreed, i.e. memory was really reached.
+    pub plateau_found: bool,
+    /// Working set from which the kernels use streaming stores.
+    pub streaming_threshold: usize,
+    /// Vector width the read-bound loops use (`"sse2"`, `"avx2"`, `"avx512"`),
+    /// the faster at memory size.
+    pub memory_simd: String,
     /// Bytes per STREAM array.
     pub array_bytes: usize,
     /// Bandwidth for each measured thread count.
@@ -129,40 +235,36 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// Probes with the default [`ProbeConfig`] (about 2 s).
+    /// Probes with the default [`ProbeConfig`] (≈ 1–3 s, at most 512 MiB).
     ///
     /// # Errors
-    /// [`ErrorKind::Threads`] when a pool cannot be built.
+    /// [`ErrorKind::Threads`] when a pool cannot be built;
+    /// [`ErrorKind::InvalidInput`] as [`probe_with`](Machine::probe_with).
     pub fn probe() -> Result<Machine> {
         Machine::probe_with(&ProbeConfig::default())
     }
 
-    /// A rougher probe in about a quarter of the time: 3 × 48 MiB arrays, fewer
-    /// repetitions, shorter peak runs.
+    /// A rougher probe for the start of a notebook: [`ProbeConfig::quick`]
+    /// (well under a second, at most 192 MiB).
     ///
     /// # Errors
     /// As [`Machine::probe`].
     pub fn probe_quick() -> Result<Machine> {
-        Machine::probe_with(&ProbeConfig {
-            array_bytes: (48usize << 20).max(2 * last_level_cache_bytes().unwrap_or(0)),
-            stream_reps: 3,
-            peak_seconds: 0.01,
-            threads: Vec::new(),
-        })
+        Machine::probe_with(&ProbeConfig::quick())
     }
 
     /// Probes with explicit settings.
     ///
     /// # Errors
-    /// As [`Machine::probe`]; [`ErrorKind::InvalidInput`] for arrays under 1 KiB
-    /// or 0 repetitions.
+    /// As [`Machine::probe`]; [`ErrorKind::InvalidInput`] for a budget under
+    /// 64 KiB, 0 repetitions or a thread count of 0.
     pub fn probe_with(cfg: &ProbeConfig) -> Result<Machine> {
-        if cfg.array_bytes < 1024 || cfg.stream_reps == 0 {
+        if cfg.max_bytes < (64 << 10) || cfg.stream_reps == 0 || cfg.threads.contains(&0) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!(
-                    "probe needs arrays of at least 1 KiB and 1 repetition, got {} bytes and {} repetitions",
-                    cfg.array_bytes, cfg.stream_reps
+                    "probe needs at least 64 KiB, 1 repetition and threads ≥ 1, got {} bytes, {} repetitions and threads {:?}",
+                    cfg.max_bytes, cfg.stream_reps, cfg.threads
                 ),
             ));
         }
@@ -174,33 +276,78 @@ impl Machine {
             cfg.threads.clone()
         };
         let isa = Isa::detect();
-        let llc = last_level_cache_bytes();
-        let n = cfg.array_bytes / 8;
-        let mut a = vec![0.0f64; n];
-        let mut b = vec![0.0f64; n];
-        let mut c = vec![0.0f64; n];
+        let caches = caches();
+        let llc = caches.iter().map(|c| c.bytes).max();
+        let mut buf = vec![0.0f64; cfg.max_bytes / 8];
+        {
+            // Touch every page first, from all threads, so no timed run pays
+            // page faults.
+            let all = crate::par::pool(*threads.iter().max().unwrap_or(&1))?;
+            let ch = buf.len().div_ceil(all.current_num_threads()).max(1);
+            all.install(|| {
+                buf.par_chunks_mut(ch).for_each(|x| {
+                    x.iter_mut()
+                        .enumerate()
+                        .for_each(|(i, v)| *v = (i % 7) as f64)
+                })
+            });
+        }
+        let largest = prev_power_of_two(buf.len() * 8);
+        // Width of the read-bound loops: SSE2 against the widest, at a size
+        // that certainly streams (the whole budget), on one thread.
+        let wide = crate::kernels::simd_level();
+        let pool1 = crate::par::pool(1)?;
+        let memory_level = if wide == 0 {
+            0
+        } else {
+            let x = &buf[..largest / 8];
+            let mut best = [f64::INFINITY; 2];
+            for _ in 0..cfg.stream_reps.max(2) {
+                for (slot, level) in [(0usize, 0u8), (1, wide)] {
+                    let t = Instant::now();
+                    black_box(pool1.install(|| read_par(x, level)));
+                    best[slot] = best[slot].min(t.elapsed().as_secs_f64());
+                }
+            }
+            if best[1] <= best[0] { wide } else { 0 }
+        };
         let mut stream = Vec::new();
         let mut peak = Vec::new();
+        let mut memory_from = largest;
+        let mut plateau_found = false;
         let iters32 = calibrate_fma(isa, Precision::F32, cfg.peak_seconds);
         let iters64 = calibrate_fma(isa, Precision::F64, cfg.peak_seconds);
+        let mut sweeps = Vec::new();
         for &t in &threads {
             let pool = crate::par::pool(t)?;
-            // Touch the pages from this pool first, so the first timed run
-            // pays no page faults.
-            pool.install(|| {
-                let ch = n.div_ceil(t);
-                a.par_chunks_mut(ch).for_each(|x| x.fill(1.0));
-                b.par_chunks_mut(ch).for_each(|x| x.fill(2.0));
-                c.par_chunks_mut(ch).for_each(|x| x.fill(0.5));
-            });
-            stream.push(stream_point(
-                &pool,
-                t,
-                &mut a,
-                &mut b,
-                &mut c,
-                cfg.stream_reps,
-            ));
+            let sweep = sweep(&pool, t, &buf, largest, memory_level, cfg.stream_reps);
+            let (from, found) = plateau(&sweep);
+            if t == threads[0] {
+                memory_from = from;
+                plateau_found = found;
+            }
+            sweeps.push((t, sweep, from));
+        }
+        // STREAM arrays: together well inside the plateau, within the budget.
+        let array_elems = ((memory_from / 2).max(4 << 20) / 8)
+            .min(buf.len() / 3)
+            .max(1);
+        for (t, sweep, from) in sweeps {
+            let pool = crate::par::pool(t)?;
+            let mut point = stream_point(&pool, t, &mut buf, array_elems, cfg.stream_reps);
+            point.read = {
+                let x = &buf[..array_elems * 3];
+                let mut best = f64::INFINITY;
+                for _ in 0..=cfg.stream_reps {
+                    let s = Instant::now();
+                    black_box(pool.install(|| read_par(x, memory_level)));
+                    best = best.min(s.elapsed().as_secs_f64());
+                }
+                (x.len() * 8) as f64 / best / 1e9
+            };
+            point.ceilings = ceilings(&caches, t, &sweep, from);
+            point.sweep = sweep;
+            stream.push(point);
             let f32 = peak_gflops(&pool, isa, Precision::F32, iters32);
             let f64 = peak_gflops(&pool, isa, Precision::F64, iters64);
             peak.push(PeakPoint {
@@ -209,27 +356,98 @@ impl Machine {
                 f64,
             });
         }
-        Ok(Machine {
+        drop(buf);
+        let m = Machine {
             format_version: MACHINE_FORMAT_VERSION,
             cpu_model: cpu_model(),
             threads: hw,
             simd: simd_features(),
             peak_isa: isa.name().to_string(),
+            caches,
             llc_bytes: llc,
-            array_bytes: n * 8,
+            memory_from_bytes: memory_from,
+            plateau_found,
+            streaming_threshold: memory_from,
+            memory_simd: stores::simd_level_name(memory_level).to_string(),
+            array_bytes: array_elems * 8,
             stream,
             peak,
             probe_seconds: start.elapsed().as_secs_f64(),
             probed_at_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
-        })
+        };
+        if cfg.apply {
+            m.apply();
+        }
+        Ok(m)
     }
 
-    /// Best STREAM bandwidth (GB/s) measured on `threads` threads, or on the
-    /// largest measured count below it; `None` if nothing was measured.
+    /// Tells the kernels what this probe found: streaming stores from
+    /// [`streaming_threshold`](Machine::streaming_threshold) bytes on, and
+    /// the read width [`memory_simd`](Machine::memory_simd). The probe does
+    /// this itself; call it after [`load`](Machine::load) to use a saved
+    /// probe of *this* machine.
+    pub fn apply(&self) {
+        stores::set_streaming_threshold(self.streaming_threshold);
+        stores::set_memory_simd_level(match self.memory_simd.as_str() {
+            "sse2" => 0,
+            "avx2" => 1,
+            _ => 2,
+        });
+    }
+
+    /// The physical limit of an add (and of a triad, which moves the same
+    /// bytes) on `threads` threads, GB/s counted as STREAM counts: the faster
+    /// of ordinary and streaming stores. Measured on the largest count ≤
+    /// `threads`; `None` if nothing was measured.
     pub fn bandwidth(&self, threads: usize) -> Option<f64> {
-        nearest(&self.stream, threads, |p| p.threads).map(StreamPoint::best)
+        self.stream_point(threads).map(StreamPoint::add_limit)
+    }
+
+    /// Read-only bandwidth from memory on `threads` threads (GB/s): the limit
+    /// of a sum or a dot product.
+    pub fn read_bandwidth(&self, threads: usize) -> Option<f64> {
+        self.stream_point(threads).map(|p| p.read)
+    }
+
+    /// All figures for `threads` threads (the largest measured count ≤ it).
+    pub fn stream_point(&self, threads: usize) -> Option<&StreamPoint> {
+        nearest(&self.stream, threads, |p| p.threads)
+    }
+
+    /// Whether arrays of `bytes` in all come from memory rather than from a
+    /// cache, on this machine as measured.
+    ///
+    /// ```
+    /// # let m = parlab::timing::Machine::probe_with(&parlab::timing::machine::ProbeConfig {
+    /// #     max_bytes: 1 << 20, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1], apply: false }).unwrap();
+    /// assert!(!m.from_memory(1000));
+    /// ```
+    pub fn from_memory(&self, bytes: usize) -> bool {
+        bytes >= self.memory_from_bytes
+    }
+
+    /// A sentence about where arrays of `bytes` in all live on this machine,
+    /// for notebooks: "12 MiB: in the caches (memory from ≈ 64 MiB here)".
+    pub fn describe_working_set(&self, bytes: usize) -> String {
+        let plateau = if self.plateau_found {
+            format!(
+                "reads come from memory from ≈ {} here",
+                fmt_bytes(self.memory_from_bytes)
+            )
+        } else {
+            format!(
+                "the probe saw no memory plateau up to {}: caches may hold more",
+                fmt_bytes(self.memory_from_bytes)
+            )
+        };
+        let place = if self.from_memory(bytes) {
+            "from memory"
+        } else {
+            "in the caches"
+        };
+        format!("{}: {place} ({plateau})", fmt_bytes(bytes))
     }
 
     /// Peak GFLOP/s on `threads` threads (or the largest measured count below it).
@@ -259,6 +477,182 @@ impl Machine {
     }
 }
 
+/// `1.5 MiB`, `64 MiB`, `4 KiB`.
+pub fn fmt_bytes(b: usize) -> String {
+    let b = b as f64;
+    let (v, u) = if b >= (1u64 << 30) as f64 {
+        (b / (1u64 << 30) as f64, "GiB")
+    } else if b >= (1 << 20) as f64 {
+        (b / (1 << 20) as f64, "MiB")
+    } else if b >= 1024.0 {
+        (b / 1024.0, "KiB")
+    } else {
+        (b, "bytes")
+    };
+    if v.fract() == 0.0 || v >= 100.0 {
+        format!("{v:.0} {u}")
+    } else {
+        format!("{v:.1} {u}")
+    }
+}
+
+/// `c = a + b` with streaming stores, one contiguous chunk per thread of the
+/// current rayon pool: the fastest add this machine does from memory (the
+/// limit loop of the benchmarks).
+///
+/// # Panics
+/// When the slices differ in length.
+pub fn limit_add_streaming(a: &[f64], b: &[f64], c: &mut [f64]) {
+    assert!(
+        a.len() == c.len() && b.len() == c.len(),
+        "limit_add_streaming: lengths differ"
+    );
+    let ch = c.len().div_ceil(rayon::current_num_threads()).max(1);
+    c.par_chunks_mut(ch)
+        .zip(a.par_chunks(ch).zip(b.par_chunks(ch)))
+        .for_each(|(c, (a, b))| {
+            stores::stream_out(c, |s, out| {
+                let r = s..s + out.len();
+                stores::probe::add_into(&a[r.clone()], &b[r], out)
+            })
+        });
+}
+
+/// `Σ a[i]` read with the probe's chosen width, one contiguous chunk per
+/// thread of the current rayon pool: the fastest read (the limit loop of the
+/// benchmarks). The sum is in no fixed order: for the limit only.
+pub fn limit_read(a: &[f64]) -> f64 {
+    read_par(a, stores::memory_simd_level())
+}
+
+fn read_par(a: &[f64], level: u8) -> f64 {
+    let ch = a.len().div_ceil(rayon::current_num_threads()).max(1);
+    a.par_chunks(ch)
+        .map(|x| crate::kernels::sum_slice_at(level, x))
+        .sum()
+}
+
+fn prev_power_of_two(x: usize) -> usize {
+    if x == 0 {
+        0
+    } else {
+        1 << (usize::BITS - 1 - x.leading_zeros())
+    }
+}
+
+/// Read bandwidth at working sets of 4 KiB, 8 KiB, … `largest` bytes in all,
+/// each of `t` threads reading its own part, many passes inside one
+/// broadcast so that scheduling costs nothing.
+fn sweep(
+    pool: &rayon::ThreadPool,
+    t: usize,
+    buf: &[f64],
+    largest: usize,
+    level: u8,
+    reps: usize,
+) -> Vec<SweepPoint> {
+    let mut out = Vec::new();
+    let mut per_thread = 4096usize;
+    while per_thread * t <= largest {
+        let elems = per_thread / 8;
+        // ≥ 16 MiB read per thread per timing: long enough for the clock and
+        // the broadcast; one pass of the large sizes (the best of the
+        // repetitions has warm caches for the small ones).
+        let passes = ((16usize << 20) / per_thread).max(1);
+        let mut best = f64::INFINITY;
+        for _ in 0..reps.max(2) {
+            let s = Instant::now();
+            let r = pool.broadcast(|ctx| {
+                let x = &buf[ctx.index() * elems..][..elems];
+                let mut acc = 0.0;
+                for _ in 0..passes {
+                    acc += crate::kernels::sum_slice_at(level, black_box(x));
+                }
+                acc
+            });
+            best = best.min(s.elapsed().as_secs_f64());
+            black_box(r);
+        }
+        out.push(SweepPoint {
+            bytes: per_thread * t,
+            read: (per_thread * t * passes) as f64 / best / 1e9,
+        });
+        per_thread *= 2;
+    }
+    out
+}
+
+/// Where the sweep's tail is flat: the first size from which every later one
+/// is within 20 % of the memory bandwidth (the median of the flat tail), and
+/// whether at least two sizes agree there.
+fn plateau(sweep: &[SweepPoint]) -> (usize, bool) {
+    let Some(last) = sweep.last() else {
+        return (0, false);
+    };
+    let mut start = sweep.len() - 1;
+    while start > 0
+        && sweep[start - 1].read <= 1.2 * last.read
+        && sweep[start - 1].read >= last.read / 1.2
+    {
+        start -= 1;
+    }
+    let found = sweep.len() - start >= 2;
+    (
+        if found {
+            sweep[start].bytes
+        } else {
+            last.bytes
+        },
+        found,
+    )
+}
+
+/// Read ceilings per cache level from a sweep: the best read at working sets
+/// that fit (at most half the level's size, per thread for a private cache)
+/// and exceed the level below; memory from the plateau.
+fn ceilings(
+    caches: &[CacheInfo],
+    t: usize,
+    sweep: &[SweepPoint],
+    memory_from: usize,
+) -> Vec<Ceiling> {
+    let mut out = Vec::new();
+    let mut below = 0usize; // per-thread capacity of the level below
+    for c in caches {
+        // What one thread of `t` can hold of this level.
+        let share = c.shared_by.clamp(1, t);
+        let cap = c.bytes / share;
+        let best = sweep
+            .iter()
+            .filter(|p| {
+                let per = p.bytes / t;
+                per > below && per <= cap / 2 && p.bytes < memory_from
+            })
+            .max_by(|a, b| a.read.total_cmp(&b.read));
+        if let Some(p) = best {
+            out.push(Ceiling {
+                level: format!("L{}", c.level),
+                cache_bytes: Some(c.bytes),
+                working_set: p.bytes,
+                read: p.read,
+            });
+        }
+        below = cap;
+    }
+    let mut tail: Vec<&SweepPoint> = sweep.iter().filter(|p| p.bytes >= memory_from).collect();
+    tail.sort_by(|a, b| a.read.total_cmp(&b.read));
+    // The lower median: a conservative memory figure.
+    if let Some(mid) = tail.get(tail.len().saturating_sub(1) / 2) {
+        out.push(Ceiling {
+            level: "memory".into(),
+            cache_bytes: None,
+            working_set: mid.bytes,
+            read: mid.read,
+        });
+    }
+    out
+}
+
 fn nearest<T>(v: &[T], threads: usize, key: impl Fn(&T) -> usize) -> Option<&T> {
     v.iter()
         .filter(|p| key(p) <= threads)
@@ -274,48 +668,74 @@ fn default_thread_counts(hw: usize) -> Vec<usize> {
     v
 }
 
+/// STREAM's copy, add and triad with ordinary and streaming stores on three
+/// arrays of `n` elements carved out of `buf`, one contiguous chunk per
+/// thread; the best of `reps` timed runs after one untimed one.
 fn stream_point(
     pool: &rayon::ThreadPool,
     threads: usize,
-    a: &mut [f64],
-    b: &mut [f64],
-    c: &mut [f64],
+    buf: &mut [f64],
+    n: usize,
     reps: usize,
 ) -> StreamPoint {
-    let n = a.len();
-    let ch = n.div_ceil(threads);
+    let (a, rest) = buf.split_at_mut(n);
+    let (b, rest) = rest.split_at_mut(n);
+    let c = &mut rest[..n];
+    let ch = n.div_ceil(threads).max(1);
     let s = black_box(3.0f64);
-    let mut best = [f64::INFINITY; 3];
+    let one = black_box(1.0f64);
+    let mut best = [f64::INFINITY; 6];
+    use stores::probe::{add_into, scale_into, triad_into};
     pool.install(|| {
-        // One untimed round, then `reps` timed ones; the fastest counts (STREAM).
         for rep in 0..=reps {
-            let t = Instant::now();
-            a.par_chunks_mut(ch)
-                .zip(b.par_chunks(ch))
-                .for_each(|(a, b)| a.copy_from_slice(b));
-            let t_copy = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            a.par_chunks_mut(ch)
-                .zip(b.par_chunks(ch))
-                .zip(c.par_chunks(ch))
-                .for_each(|((a, b), c)| {
-                    for ((x, y), z) in a.iter_mut().zip(b).zip(c) {
-                        *x = y + z;
-                    }
-                });
-            let t_add = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            b.par_chunks_mut(ch)
-                .zip(a.par_chunks(ch))
-                .zip(c.par_chunks(ch))
-                .for_each(|((b, a), c)| {
-                    for ((x, y), z) in b.iter_mut().zip(a).zip(c) {
-                        *x = y + s * z;
-                    }
-                });
-            let t_triad = t.elapsed().as_secs_f64();
+            let mut times = [0.0; 6];
+            for (k, time) in times.iter_mut().enumerate() {
+                let streaming = k >= 3;
+                let t = Instant::now();
+                match k % 3 {
+                    0 => a
+                        .par_chunks_mut(ch)
+                        .zip(b.par_chunks(ch))
+                        .for_each(|(a, b)| {
+                            if streaming {
+                                stores::stream_out(a, |s0, o| {
+                                    scale_into(&b[s0..s0 + o.len()], o, one)
+                                })
+                            } else {
+                                scale_into(b, a, one)
+                            }
+                        }),
+                    1 => a
+                        .par_chunks_mut(ch)
+                        .zip(b.par_chunks(ch).zip(c.par_chunks(ch)))
+                        .for_each(|(a, (b, c))| {
+                            if streaming {
+                                stores::stream_out(a, |s0, o| {
+                                    let r = s0..s0 + o.len();
+                                    add_into(&b[r.clone()], &c[r], o)
+                                })
+                            } else {
+                                add_into(b, c, a)
+                            }
+                        }),
+                    _ => b
+                        .par_chunks_mut(ch)
+                        .zip(a.par_chunks(ch).zip(c.par_chunks(ch)))
+                        .for_each(|(b, (a, c))| {
+                            if streaming {
+                                stores::stream_out(b, |s0, o| {
+                                    let r = s0..s0 + o.len();
+                                    triad_into(&a[r.clone()], &c[r], o, s)
+                                })
+                            } else {
+                                triad_into(a, c, b, s)
+                            }
+                        }),
+                }
+                *time = t.elapsed().as_secs_f64();
+            }
             if rep > 0 {
-                for (bst, t) in best.iter_mut().zip([t_copy, t_add, t_triad]) {
+                for (bst, t) in best.iter_mut().zip(times) {
                     *bst = bst.min(t);
                 }
             }
@@ -323,11 +743,18 @@ fn stream_point(
     });
     black_box((&a[n / 2], &b[n / 3]));
     let bytes = (n * 8) as f64;
+    let gb = |k: usize, arrays: f64| arrays * bytes / best[k] / 1e9;
     StreamPoint {
         threads,
-        copy: 2.0 * bytes / best[0] / 1e9,
-        add: 3.0 * bytes / best[1] / 1e9,
-        triad: 3.0 * bytes / best[2] / 1e9,
+        read: 0.0,
+        copy: gb(0, 2.0),
+        add: gb(1, 3.0),
+        triad: gb(2, 3.0),
+        copy_nt: gb(3, 2.0),
+        add_nt: gb(4, 3.0),
+        triad_nt: gb(5, 3.0),
+        ceilings: Vec::new(),
+        sweep: Vec::new(),
     }
 }
 
@@ -607,12 +1034,49 @@ pub fn cpu_model() -> String {
 /// Size of the largest CPU cache of CPU 0 from
 /// `/sys/devices/system/cpu/cpu0/cache/index*/size` (Linux), in bytes.
 pub fn last_level_cache_bytes() -> Option<usize> {
-    let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
-    dir.filter_map(|e| {
-        let text = std::fs::read_to_string(e.ok()?.path().join("size")).ok()?;
-        parse_cache_size(text.trim())
-    })
-    .max()
+    caches().iter().map(|c| c.bytes).max()
+}
+
+/// The data and unified caches of CPU 0 from
+/// `/sys/devices/system/cpu/cpu0/cache/index*` (Linux), by level; empty when
+/// the system does not say.
+pub fn caches() -> Vec<CacheInfo> {
+    let Ok(dir) = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache") else {
+        return Vec::new();
+    };
+    let mut v: Vec<CacheInfo> = dir
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let read = |f: &str| std::fs::read_to_string(path.join(f)).ok();
+            let kind = read("type")?;
+            if kind.trim() == "Instruction" {
+                return None;
+            }
+            Some(CacheInfo {
+                level: read("level")?.trim().parse().ok()?,
+                bytes: parse_cache_size(read("size")?.trim())?,
+                shared_by: read("shared_cpu_list").map_or(1, |l| cpu_list_len(l.trim())),
+            })
+        })
+        .collect();
+    v.sort_by_key(|c| c.level);
+    v.dedup_by_key(|c| c.level);
+    v
+}
+
+/// `0-3,8` → 5.
+fn cpu_list_len(s: &str) -> usize {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => match (a.parse::<usize>(), b.parse::<usize>()) {
+                (Ok(a), Ok(b)) if b >= a => b - a + 1,
+                _ => 1,
+            },
+            None => 1,
+        })
+        .sum::<usize>()
+        .max(1)
 }
 
 /// `32768K` → 33 554 432; also `M`, `G` and plain bytes.
@@ -656,10 +1120,11 @@ mod tests {
 
     fn tiny() -> ProbeConfig {
         ProbeConfig {
-            array_bytes: 1 << 20,
+            max_bytes: 1 << 20,
             stream_reps: 1,
             peak_seconds: 0.002,
             threads: vec![1, 2],
+            apply: false,
         }
     }
 
@@ -668,14 +1133,22 @@ mod tests {
         let m = Machine::probe_with(&tiny()).unwrap();
         assert_eq!(m.stream.len(), 2);
         for p in &m.stream {
-            assert!(p.copy > 0.0 && p.add > 0.0 && p.triad > 0.0, "{p:?}");
+            for v in [
+                p.read, p.copy, p.add, p.triad, p.copy_nt, p.add_nt, p.triad_nt,
+            ] {
+                assert!(v > 0.0 && v.is_finite(), "{p:?}");
+            }
+            // 4 KiB … 1 MiB in all: 9 sizes on one thread, 8 on two.
+            assert_eq!(p.sweep.len(), if p.threads == 1 { 9 } else { 8 }, "{p:?}");
+            assert!(p.ceilings.iter().any(|c| c.level == "memory"), "{p:?}");
         }
         for p in &m.peak {
             assert!(p.f32 > 0.0 && p.f64 > 0.0, "{p:?}");
         }
         assert!(!m.cpu_model.is_empty());
-        assert_eq!(m.bandwidth(1), Some(m.stream[0].best()));
-        assert_eq!(m.bandwidth(64), Some(m.stream[1].best()));
+        assert_eq!(m.bandwidth(1), Some(m.stream[0].add_limit()));
+        assert_eq!(m.bandwidth(64), Some(m.stream[1].add_limit()));
+        assert_eq!(m.read_bandwidth(1), Some(m.stream[0].read));
         assert_eq!(m.peak_gflops(2, Precision::F64), Some(m.peak[1].f64));
     }
 
@@ -727,6 +1200,8 @@ mod tests {
         let p = dir.join("machine.json");
         m.save(&p).unwrap();
         let again = Machine::load(&p).unwrap();
+        assert_eq!(again.stream[0].sweep.len(), m.stream[0].sweep.len());
+        assert_eq!(again.memory_from_bytes, m.memory_from_bytes);
         // serde_json parses floats to within an ulp, not always exactly.
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
         assert_eq!(
@@ -757,5 +1232,109 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    fn pts(v: &[(usize, f64)]) -> Vec<SweepPoint> {
+        v.iter()
+            .map(|&(bytes, read)| SweepPoint { bytes, read })
+            .collect()
+    }
+
+    #[test]
+    fn plateau_is_where_the_sweep_stops_falling() {
+        let mib = 1usize << 20;
+        // L3 until 16 MiB, memory from 64 MiB.
+        let s = pts(&[
+            (4 * mib, 90.0),
+            (16 * mib, 80.0),
+            (32 * mib, 40.0),
+            (64 * mib, 21.0),
+            (128 * mib, 20.0),
+        ]);
+        assert_eq!(plateau(&s), (64 * mib, true));
+        // Still falling at the largest size: no plateau, the largest size.
+        let s = pts(&[(4 * mib, 90.0), (16 * mib, 60.0), (32 * mib, 30.0)]);
+        assert_eq!(plateau(&s), (32 * mib, false));
+        assert_eq!(plateau(&[]), (0, false));
+    }
+
+    #[test]
+    fn ceilings_follow_the_levels_and_ignore_an_inflated_l3() {
+        let kib = 1usize << 10;
+        let mib = 1usize << 20;
+        let caches = vec![
+            CacheInfo {
+                level: 1,
+                bytes: 32 * kib,
+                shared_by: 1,
+            },
+            CacheInfo {
+                level: 2,
+                bytes: mib,
+                shared_by: 1,
+            },
+            // A VM reporting the host's L3: far beyond the measured plateau.
+            CacheInfo {
+                level: 3,
+                bytes: 480 * mib,
+                shared_by: 2,
+            },
+        ];
+        let s = pts(&[
+            (4 * kib, 200.0),
+            (8 * kib, 210.0),
+            (16 * kib, 205.0),
+            (32 * kib, 120.0),
+            (64 * kib, 110.0),
+            (256 * kib, 100.0),
+            (512 * kib, 98.0),
+            (2 * mib, 60.0),
+            (8 * mib, 55.0),
+            (32 * mib, 30.0),
+            (64 * mib, 15.0),
+            (128 * mib, 14.5),
+        ]);
+        let (from, found) = plateau(&s);
+        assert!(found);
+        assert_eq!(from, 64 * mib);
+        let c = ceilings(&caches, 1, &s, from);
+        let get = |l: &str| {
+            c.iter()
+                .find(|x| x.level == l)
+                .map(|x| (x.read, x.working_set))
+        };
+        assert_eq!(get("L1"), Some((210.0, 8 * kib)));
+        assert_eq!(get("L2"), Some((110.0, 64 * kib)));
+        assert_eq!(get("L3"), Some((60.0, 2 * mib)));
+        assert_eq!(get("memory").map(|x| x.0), Some(14.5));
+    }
+
+    #[test]
+    fn cpu_lists_count() {
+        assert_eq!(cpu_list_len("0"), 1);
+        assert_eq!(cpu_list_len("0-3,8"), 5);
+        assert_eq!(cpu_list_len("0-1"), 2);
+        assert_eq!(cpu_list_len(""), 1);
+    }
+
+    #[test]
+    fn limit_loops_compute_the_add_and_the_sum() {
+        let n = 300_001;
+        let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let b = vec![0.5; n];
+        let mut c = vec![f64::NAN; n];
+        crate::par::with_threads(2, || limit_add_streaming(&a, &b, &mut c)).unwrap();
+        assert!(c.iter().enumerate().all(|(i, &x)| x == i as f64 + 0.5));
+        let s = crate::par::with_threads(2, || limit_read(&b)).unwrap();
+        assert_eq!(s, 0.5 * n as f64);
+    }
+
+    #[test]
+    fn bytes_read_well() {
+        assert_eq!(fmt_bytes(4096), "4 KiB");
+        assert_eq!(fmt_bytes(12 << 20), "12 MiB");
+        assert_eq!(fmt_bytes(3 << 19), "1.5 MiB");
+        assert_eq!(fmt_bytes(480 << 20), "480 MiB");
+        assert_eq!(fmt_bytes(100), "100 bytes");
     }
 }

@@ -25,5 +25,5 @@ pub use bench::{
     timer_overhead, try_bench, try_bench_with_setup,
 };
 pub use compare::{Compare, Comparison};
-pub use machine::{Machine, Precision};
+pub use machine::{Machine, Precision, limit_add_streaming, limit_read};
 pub use sweep::{Scaling, SizeScaling, SizeSweep, ThreadSweep, sweep_threads};
