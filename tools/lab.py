@@ -14,9 +14,10 @@ Run through ./lab (which checks that cargo and python3 exist first):
     ./lab strip      remove outputs and execution counts from notebooks/
 
 Set-up installs evcxr_jupyter (pinned, `cargo install --locked`) when it is
-missing or at another version, registers the `rust` kernelspec, and creates a
+missing or at another version, registers the `rust` kernelspec, creates a
 git-ignored virtual environment .venv/ with the packages pinned in
-tools/requirements.txt. Every step checks before it acts, so an interrupted
+tools/requirements.txt, and (as root, with apt) installs Debian's OpenBLAS,
+which parlab's matmul loads at run time when present. Every step checks before it acts, so an interrupted
 set-up is finished by running it again.
 """
 
@@ -176,11 +177,46 @@ def ensure_chromium() -> None:
             die("apt-get install chromium failed (see above)")
 
 
+def openblas_present() -> bool:
+    """Whether the dynamic loader finds libopenblas.so.0 (what parlab's
+    `matmul` loads at run time)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libopenblas.so.0")
+        return True
+    except OSError:
+        return False
+
+
+def ensure_openblas() -> None:
+    """parlab's `matmul` uses the system OpenBLAS when it is installed
+    (matrixmultiply otherwise): install Debian's package when we can."""
+    if sys.platform != "linux" or openblas_present():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        say(
+            "optional: install OpenBLAS for a faster matmul "
+            "(Debian/Ubuntu: apt-get install libopenblas0-pthread); "
+            "without it parlab uses matrixmultiply"
+        )
+        return
+    say("installing Debian's OpenBLAS for parlab's matmul (apt-get, under a minute)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = [apt, "install", "-y", "-q", "libopenblas0-pthread"]
+    if run(cmd, env=env) != 0:
+        run([apt, "update", "-q"], env=env)
+        if run(cmd, env=env) != 0:
+            say("apt-get install libopenblas0-pthread failed; matmul uses matrixmultiply")
+
+
 def setup() -> None:
     started = time.monotonic()
     binary = ensure_evcxr()
     ensure_kernelspec(binary)
     ensure_venv()
+    ensure_openblas()
     say(f"set-up ready ({time.monotonic() - started:.1f} s)")
 
 
