@@ -10,6 +10,16 @@ so a failing `assert_eq!` would pass a naive nbclient run. This runner
   so a panic kills evcxr's subprocess and the cell errors;
 * treats an `error` output, an error reply, or stderr containing `panicked at`
   as a failure, and stops the notebook at the first failing cell;
+* fails a cell whose top level returned `Err` through `?`. evcxr (0.22) wraps
+  such a cell in a closure and converts the error with a generated
+  `impl<T: Display> From<T> for EvcxrUserCodeError` that does
+  `eprintln!("{}", error)` then `println!("{}", evcxr_internal_runtime::
+  USER_ERROR_OCCURRED)`; the kernel swallows that stdout line and reports
+  success, so all a client sees is the error's Display text on stderr,
+  indistinguishable from an ordinary `eprintln!`. The runner's evcxr
+  configuration therefore has a prelude that shadows `println!` with a macro
+  forwarding every call to `std::println!` unchanged, except that exact
+  generated call, where it first prints QUESTION_MARK_MARKER on stderr;
 * names the notebook, the cell number and the first lines of the error.
 
 Executed copies and HTML renderings go to --out (target/notebooks/). Notebooks
@@ -27,6 +37,7 @@ import asyncio
 import fcntl
 import json
 import os
+import queue
 import re
 import sys
 import time
@@ -35,16 +46,49 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionComplete
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "target"
+# Printed on stderr, right after the error's text, when a cell's top level
+# returns `Err` through `?` (see the prelude below).
+QUESTION_MARK_MARKER = "[nbrun] the cell returned Err through `?`: the error is printed above"
+# evcxr 0.22 generates, for a cell that uses `?` at its top level,
+#     impl<T: Display> From<T> for EvcxrUserCodeError {
+#         fn from(error: T) -> Self {
+#             eprintln!("{}", error);
+#             println!("{}", evcxr_internal_runtime::USER_ERROR_OCCURRED);
+#             EvcxrUserCodeError {}
+#         }
+#     }
+# and its parent process swallows that stdout line. This macro, a persistent
+# item of the session (defined before the generated code, so in its textual
+# scope), forwards every `println!` to std's unchanged, except that exact call,
+# where it also writes the marker on stderr, after the error's text.
+PRELUDE = """\
+#[allow(unused_macros)]
+macro_rules! println {
+    ("{}", evcxr_internal_runtime::USER_ERROR_OCCURRED) => {{
+        ::std::eprintln!("%s");
+        ::std::println!("{}", evcxr_internal_runtime::USER_ERROR_OCCURRED);
+    }};
+    ($($arg:tt)*) => { ::std::println!($($arg)*) };
+}
+""" % QUESTION_MARK_MARKER
+# The marker goes into a Rust string literal used as a format string, as is.
+assert not set('"\\{}') & set(QUESTION_MARK_MARKER)
 EVCXR_TOML = """\
 # Written by tools/nbrun.py for headless runs only: a panic in a cell must fail
-# the cell instead of being caught and reported as success.
+# the cell instead of being caught and reported as success, and a cell that
+# returns Err through `?` must say so (the prelude; see tools/nbrun.py).
 [evcxr]
 preserve_vars_on_panic = false
-"""
+prelude = %s
+""" % json.dumps(PRELUDE)
 ERROR_LINES = 12
+# How long the kernel must stay quiet after a cell before the next one starts
+# (see collect_late_outputs): 175 code cells in notebooks/ cost 17 s more.
+LATE_OUTPUT_QUIET = 0.1
 
 
 @dataclass
@@ -117,9 +161,45 @@ def cell_failure(cell, reply: dict | None) -> str | None:
             "\n".join(content.get("traceback") or [])
             or f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
         ))
+    if not errors and not panic and QUESTION_MARK_MARKER in stderr:
+        errors.append(question_mark_error(stderr))
     if not errors and not panic:
         return None
     return "\n".join(part for part in [panic, *errors] if part)
+
+
+def question_mark_error(stderr: str) -> str:
+    """The error text a `?` printed (the stderr lines just before the marker,
+    after anything the cell printed on stderr itself), and what happened."""
+    before = stderr[: stderr.index(QUESTION_MARK_MARKER)]
+    lines = [line for line in before.splitlines() if line.strip()]
+    shown = "\n".join(lines[-(ERROR_LINES - 1):]) if lines else "(an error with an empty message)"
+    return f"{shown}\nthe cell returned Err through `?` (evcxr reports that as success)"
+
+
+async def collect_late_outputs(client, cell, index: int, reply: dict | None) -> None:
+    """Adds to the cell the outputs the kernel sent after it said it was idle.
+
+    evcxr forwards its subprocess's stderr from another thread, which may
+    publish a line after the execution is complete (seen on a loaded machine:
+    the `?` error's lines and a second `eprintln!` line went missing). nbclient
+    stops listening at "idle", so such a line would be lost, or, once the next
+    cell has started, shown in that cell. Waits until the kernel has been quiet
+    for LATE_OUTPUT_QUIET seconds and keeps the late outputs of this cell."""
+    if reply is None:
+        return
+    msg_id = reply.get("parent_header", {}).get("msg_id")
+    while True:
+        try:
+            msg = await client.kc.iopub_channel.get_msg(timeout=LATE_OUTPUT_QUIET)
+        except queue.Empty:
+            return
+        if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] == "status":
+            continue
+        try:
+            client.process_message(msg, cell, index)
+        except CellExecutionComplete:
+            pass
 
 
 async def execute(path: Path, timeout: int) -> tuple[Result, nbformat.NotebookNode]:
@@ -160,6 +240,7 @@ async def execute(path: Path, timeout: int) -> tuple[Result, nbformat.NotebookNo
                 except Exception as e:  # timeouts, a dead kernel
                     error = f"{type(e).__name__}: {e}"
                 else:
+                    await collect_late_outputs(client, cell, index, replies.get(index))
                     error = cell_failure(cell, replies.get(index))
                 result.cell_seconds.append(time.monotonic() - cell_started)
                 result.executed += 1

@@ -135,6 +135,32 @@ class StudentNotebooksInSync(unittest.TestCase):
             make_student.strip_code("// BEGIN SOLUTION\nx", "x")
 
 
+class RunnerReadsOutputs(unittest.TestCase):
+    """cell_failure on recorded outputs, without a kernel."""
+
+    @staticmethod
+    def cell(*stderr):
+        return {"outputs": [{"output_type": "stream", "name": "stderr", "text": t} for t in stderr]}
+
+    def test_ordinary_stderr_passes(self):
+        self.assertIsNone(nbrun.cell_failure(self.cell("Error: looks bad\n", "warning\n"), None))
+
+    def test_the_question_mark_marker_fails_with_the_error_text(self):
+        cell = self.cell("progress\n", "pi needs at least 1 point\n", nbrun.QUESTION_MARK_MARKER + "\n")
+        failure = nbrun.cell_failure(cell, {"content": {"status": "ok"}})
+        self.assertIsNotNone(failure)
+        self.assertTrue(failure.startswith("progress\npi needs at least 1 point\n"), failure)
+        self.assertIn("returned Err through `?`", failure)
+
+    def test_the_prelude_is_valid_toml_and_matches_evcxr_generated_call(self):
+        import tomllib
+
+        prelude = tomllib.loads(nbrun.EVCXR_TOML)["evcxr"]["prelude"]
+        self.assertEqual(prelude, nbrun.PRELUDE)
+        self.assertIn('("{}", evcxr_internal_runtime::USER_ERROR_OCCURRED)', prelude)
+        self.assertIn(nbrun.QUESTION_MARK_MARKER, prelude)
+
+
 class RunnerFailsForReal(unittest.TestCase):
     """Each case starts a real evcxr kernel."""
 
@@ -176,6 +202,43 @@ class RunnerFailsForReal(unittest.TestCase):
         r = self.run_fixture("not_done.solution.ipynb")
         self.assertFalse(r.ok)
         self.assertIn("reports 'not-done' in a solution notebook", r.failure)
+
+    def run_fixture_outputs(self, name):
+        """The result and the text each executed code cell printed, by stream."""
+        import asyncio
+
+        result, nb = asyncio.run(nbrun.execute(FIXTURES / name, 600))
+        printed = []
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                streams = {"stdout": "", "stderr": ""}
+                for out in cell.get("outputs", []):
+                    if out.get("output_type") == "stream":
+                        streams[out["name"]] += out.get("text", "")
+                printed.append(streams)
+        return result, printed
+
+    def test_err_through_question_mark_fails_and_stops(self):
+        r, printed = self.run_fixture_outputs("fail_question_mark.ipynb")
+        self.assertFalse(r.ok)
+        self.assertIn("fail_question_mark.ipynb, cell 3 (`let n: u32 = \"12x\".parse()?;`) failed", r.failure)
+        self.assertIn("invalid digit found in string", r.failure)
+        self.assertIn("returned Err through `?`", r.failure)
+        self.assertEqual(r.executed, 2, "the runner must stop at the failing cell")
+        self.assertNotIn("not reached", printed[1]["stdout"])
+        self.assertEqual(printed[2], {"stdout": "", "stderr": ""}, "the cell after it ran")
+
+    def test_ordinary_stderr_and_a_question_mark_that_succeeds_pass(self):
+        r, printed = self.run_fixture_outputs("pass_stderr.ipynb")
+        self.assertTrue(r.ok, r.failure)
+        self.assertEqual(r.executed, r.cells)
+        self.assertEqual(r.cells, 3)
+        self.assertIn("an ordinary message on stderr", printed[0]["stderr"])
+        self.assertIn("invalid digit found in string", printed[0]["stderr"])
+        self.assertIn("parsed 42 through ?", printed[1]["stderr"])
+        # println! goes through the runner's prelude macro: output unchanged
+        self.assertEqual(printed[2]["stdout"], "FORWARDED!\nn = 42\n\n")
+        self.assertNotIn(nbrun.QUESTION_MARK_MARKER, "".join(p["stderr"] for p in printed))
 
     def test_compile_error_fails(self):
         r = self.run_fixture("fail_compile.ipynb")
