@@ -176,7 +176,7 @@ pub(crate) fn stream_out<T: Float>(out: &mut [T], compute: impl Fn(usize, &mut [
     let buf: &mut [T] =
         unsafe { std::slice::from_raw_parts_mut(scratch.0.as_mut_ptr().cast::<T>(), per_block) };
     let mut start = head;
-    let level = super::simd_level();
+    let level = memory_simd_level();
     while start + per_block <= n {
         compute(start, buf);
         // SAFETY: out[start..start + per_block] is in bounds and, since
