@@ -12,6 +12,15 @@ Run through ./lab (which checks that cargo and python3 exist first):
     ./lab jupyter    set up if needed, open JupyterLab on notebooks/
     ./lab setup      only the set-up (idempotent; quick when already done)
     ./lab strip      remove outputs and execution counts from notebooks/
+    ./lab peers      parlab's kernels next to numpy and numba on this machine,
+                     interleaved in rounds: a markdown table of times and speed
+                     ratios (options: --rounds N, --threads 1,2, --quick,
+                     --out FILE.md; see tools/peers.py)
+
+`./lab peers` needs no notebook set-up: it creates its own git-ignored virtual
+environment .venv-peers/ with the packages pinned in tools/requirements-peers.txt
+(numpy, numba, threadpoolctl), builds `examples/peers.rs` twice (release, and the
+`notebook` profile that evcxr cells get) and runs tools/peers.py.
 
 Set-up installs evcxr_jupyter (pinned, `cargo install --locked`) when it is
 missing or at another version, registers the `rust` kernelspec, creates a
@@ -35,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "tools" / "requirements.txt"
+PEERS_VENV = ROOT / ".venv-peers"
+PEERS_REQUIREMENTS = ROOT / "tools" / "requirements-peers.txt"
 EVCXR_VERSION = "0.22.0"
 CARGO_HOME = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
 KERNEL_DIR = Path(
@@ -130,36 +141,41 @@ def ensure_kernelspec(binary: Path) -> None:
         die("`evcxr_jupyter --install` failed")
 
 
-def requirements_digest() -> str:
-    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
+    return hashlib.sha256(requirements.read_bytes()).hexdigest()
 
 
-def ensure_venv() -> None:
-    stamp = VENV / ".parlab-requirements"
-    python = venv_python()
+def ensure_venv(venv: Path = VENV, requirements: Path = REQUIREMENTS) -> None:
+    """A virtual environment at `venv` with the pins of `requirements`,
+    redone only when that file changes (a stamp holds its digest)."""
+    stamp = venv / ".parlab-requirements"
+    python = venv / "bin" / "python"
     healthy = python.exists() and subprocess.call(
         [str(python), "-c", "import sys"], stderr=subprocess.DEVNULL
     ) == 0
-    if healthy and stamp.exists() and stamp.read_text() == requirements_digest():
+    digest = requirements_digest(requirements)
+    if healthy and stamp.exists() and stamp.read_text() == digest:
         return
+    name = venv.relative_to(ROOT) if venv.is_relative_to(ROOT) else venv
     if not healthy:
-        if VENV.exists():
-            shutil.rmtree(VENV)
-        say("creating the Python virtual environment .venv/")
-        if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
-            shutil.rmtree(VENV, ignore_errors=True)
+        if venv.exists():
+            shutil.rmtree(venv)
+        say(f"creating the Python virtual environment {name}/")
+        if run([sys.executable, "-m", "venv", str(venv)]) != 0:
+            shutil.rmtree(venv, ignore_errors=True)
             die(
                 "python3 cannot create a virtual environment; install the venv "
                 "module (Debian/Ubuntu: apt install python3-venv)"
             )
-    say("installing the pinned Python packages from tools/requirements.txt")
+    req_name = requirements.relative_to(ROOT) if requirements.is_relative_to(ROOT) else requirements
+    say(f"installing the pinned Python packages from {req_name}")
     code = run(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check",
-         "-q", "-r", str(REQUIREMENTS)]
+         "-q", "-r", str(requirements)]
     )
     if code != 0:
         die("pip install failed (see above); run the command again to resume")
-    stamp.write_text(requirements_digest())
+    stamp.write_text(digest)
 
 
 def ensure_chromium() -> None:
@@ -294,6 +310,16 @@ def cmd_setup(args: list[str]) -> int:
     return 0
 
 
+def cmd_peers(args: list[str]) -> int:
+    """parlab next to numpy and numba: see tools/peers.py."""
+    ensure_venv(PEERS_VENV, PEERS_REQUIREMENTS)
+    for profile in ("release", "notebook"):
+        say(f"building examples/peers.rs (--profile {profile})")
+        if run(["cargo", "build", "-q", "--profile", profile, "--example", "peers"]) != 0:
+            die(f"cargo build --profile {profile} --example peers failed (see above)")
+    return run([str(PEERS_VENV / "bin" / "python"), str(ROOT / "tools" / "peers.py"), *args])
+
+
 def cmd_strip(args: list[str]) -> int:
     paths = [Path(a) for a in args] or notebooks()
     changed = 0
@@ -322,6 +348,7 @@ COMMANDS = {
     "jupyter": cmd_jupyter,
     "setup": cmd_setup,
     "strip": cmd_strip,
+    "peers": cmd_peers,
 }
 
 

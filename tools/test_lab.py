@@ -7,9 +7,13 @@ Run by `./lab test` with the virtual environment's Python:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import shutil
+import struct
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -20,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lab  # noqa: E402
 import make_student  # noqa: E402
 import nbrun  # noqa: E402
+import peers  # noqa: E402  (numpy and numba are imported only when it runs)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tools" / "fixtures"
@@ -159,6 +164,93 @@ class RunnerReadsOutputs(unittest.TestCase):
         self.assertEqual(prelude, nbrun.PRELUDE)
         self.assertIn('("{}", evcxr_internal_runtime::USER_ERROR_OCCURRED)', prelude)
         self.assertIn(nbrun.QUESTION_MARK_MARKER, prelude)
+
+
+class PeersCommandLine(unittest.TestCase):
+    """tools/peers.py without numpy: options, formatting, the machine line."""
+
+    def test_options(self):
+        a = peers.parse_args([])
+        self.assertEqual((a.rounds, a.threads, a.quick, a.out), (5, [1, 2], False, None))
+        a = peers.parse_args(["--quick", "--threads", "2,1,2", "--out", "x.md"])
+        self.assertEqual((a.rounds, a.threads, str(a.out)), (1, [1, 2], "x.md"))
+        self.assertLess(a.target_s, peers.parse_args([]).target_s)
+        self.assertEqual(peers.parse_args(["--rounds", "3", "--quick"]).rounds, 3)
+        for bad in (["--threads", "0"], ["--threads", "a,b"], ["--threads", ""], ["--rounds", "0"],
+                    ["--bogus"]):
+            with self.assertRaises(SystemExit, msg=bad), contextlib.redirect_stderr(io.StringIO()):
+                peers.parse_args(bad)
+
+    def test_calls_and_formats(self):
+        self.assertEqual(peers.calls_for(0.02, 0.1), 5)
+        self.assertEqual(peers.calls_for(1.0, 0.1), 3)
+        self.assertEqual(peers.calls_for(1e-9, 0.1), 5000)
+        self.assertEqual([peers.fmt_time(s) for s in (2.5e-5, 2.5e-4, 2.5e-3, 0.025, 2.5, None)],
+                         ["25.0 µs", "250 µs", "2.50 ms", "25.0 ms", "2.50 s", "—"])
+        self.assertEqual(peers.fmt_ratio(1.234, "numba"), "1.23× (numba)")
+
+    def test_machine_line_from_cpuinfo(self):
+        text = "processor\t: 0\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC 9R14\n" \
+               "cpu cores\t: 2\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 9R14\n"
+        m = peers.machine_from_cpuinfo(text)
+        self.assertEqual(peers.machine_line(m), "AMD EPYC 9R14 (family 25, model 17), 2 logical CPUs, 2 cores")
+
+    def test_table_ratios_are_speeds_against_the_best_peer_and_the_limit(self):
+        t = {("add_f64_4096", 1, peers.RELEASE): [0.020, 0.022, 0.021],
+             ("add_f64_4096", 1, peers.NOTEBOOK): [0.030],
+             ("add_f64_4096", 1, "numpy"): [0.030],
+             ("add_f64_4096", 1, "numba"): [0.025],
+             ("limit_add_f64_4096", 1, peers.RELEASE): [0.019],
+             ("dot_f64_4096", 1, peers.RELEASE): [0.010],
+             ("limit_read_f64_4096", 1, peers.RELEASE): [0.004]}
+        rows = {r.split("|")[1].strip() + r.split("|")[2].strip(): r for r in peers.table(t, [1])}
+        add = [c.strip() for c in rows["add4096² f64"].split("|")[1:-1]]
+        self.assertEqual(add, ["add", "4096² f64", "1", "21.0 ms", "30.0 ms", "30.0 ms", "25.0 ms",
+                               "19.0 ms", "1.19× (numba)", "0.90×"])
+        dot = [c.strip() for c in rows["dot4096² f64"].split("|")[1:-1]]
+        self.assertEqual(dot[7:], ["8.00 ms", "—", "0.80×"])  # twice the read limit
+        self.assertIn("worst 9.5%", peers.spread_line(t, 3))
+
+
+class PeersWorker(unittest.TestCase):
+    """examples/peers.rs answers errors as JSON and times a small case.
+    Built with the test profile, which `cargo test` has already built."""
+
+    @classmethod
+    def setUpClass(cls):
+        code = subprocess.call(["cargo", "build", "-q", "--profile", "test", "--example", "peers"], cwd=ROOT)
+        if code != 0:
+            raise AssertionError("cargo build --profile test --example peers failed")
+        cls.exe = ROOT / "target" / "debug" / "examples" / "peers"
+
+    def ask(self, *lines):
+        out = subprocess.run([str(self.exe)], input="\n".join(lines) + "\n", capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    def test_bad_input_answers_errors_and_the_worker_goes_on(self):
+        answers = self.ask("bogus 1 3", "add_f32_1024 0 3", "add_f32_1024 1 0", "add_f32_1024 x 2",
+                           "add_f32_1024", "", "info")
+        self.assertIn('unknown case "bogus"', answers[0]["error"])
+        self.assertEqual(answers[1]["error"], "thread count must be at least 1, got 0")
+        self.assertIn("calls must be at least 1", answers[2]["error"])
+        self.assertIn("threads must be a whole number", answers[3]["error"])
+        self.assertIn("expected `<case> <threads> <calls>`", answers[4]["error"])
+        self.assertIn("matmul_f64_1024", answers[5]["cases"])
+        self.assertEqual(len(answers), 6, "an empty line is skipped")
+
+    def test_a_small_case_times_and_computes_what_numpy_would(self):
+        timed, check = self.ask("add_f32_1024 2 3", "check add_f32_1024 1", "quit", "info")[:2]
+        self.assertEqual(timed["samples"], 3)
+        self.assertGreater(timed["median_s"], 0)
+        self.assertLessEqual(timed["best_s"], timed["median_s"])
+
+        def f32(v):
+            return struct.unpack("f", struct.pack("f", v))[0]
+
+        want = [f32(f32((i % 1000) / 1000.0) + (i % 7 + 1)) for i in check["indices"]]
+        self.assertEqual(check["values"], want)
 
 
 class RunnerFailsForReal(unittest.TestCase):
