@@ -479,7 +479,15 @@ def spread_line(times: dict, rounds: int) -> str:
             f"{worst:.1%} ({impl}, {name}, {t} thread(s)).")
 
 
-def describe(peers: Peers, machine: dict, args) -> list[str]:
+def load_average() -> str:
+    """The 1-minute load average (other work on the machine), or "?"."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def describe(peers: Peers, machine: dict, args, load: tuple[str, str]) -> list[str]:
     import numpy
 
     blas = ", ".join(
@@ -489,7 +497,9 @@ def describe(peers: Peers, machine: dict, args) -> list[str]:
     ) or "none found by threadpoolctl"
     return [
         f"Machine: {machine_line(machine)}; Linux {platform.release()}; "
-        f"{time.strftime('%Y-%m-%d %H:%M %Z')}.",
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}; 1-minute load average {load[0]} before, "
+        f"{load[1]} after the run (anything above 0 is other work sharing the "
+        f"{machine['logical']} CPUs).",
         f"Peers: Python {platform.python_version()}, numpy {numpy.__version__} with BLAS {blas}, "
         f"limited to t threads with threadpoolctl; numba {peers.numba.__version__} "
         f"(threading layer {peers.numba_threading_layer()}), @njit(parallel=True) prange loops, "
@@ -508,6 +518,7 @@ def main(argv: list[str]) -> int:
     # The BLAS reads these when numpy loads it: this process only.
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         os.environ.pop(var, None)
+    load_before = load_average()
     machine = machine_from_cpuinfo(Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else "")
     workers: dict[str, Worker] = {}
     try:
@@ -528,7 +539,7 @@ def main(argv: list[str]) -> int:
     finally:
         for w in workers.values():
             w.close()
-    lines = describe(peers, machine, args) + [""] + table(times, args.threads) + ["", spread_line(times, args.rounds)]
+    lines = describe(peers, machine, args, (load_before, load_average())) + [""] + table(times, args.threads) + ["", spread_line(times, args.rounds)]
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.out is not None:
