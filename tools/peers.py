@@ -498,8 +498,8 @@ def describe(peers: Peers, machine: dict, args, load: tuple[str, str]) -> list[s
     return [
         f"Machine: {machine_line(machine)}; Linux {platform.release()}; "
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}; 1-minute load average {load[0]} before, "
-        f"{load[1]} after the run (anything above 0 is other work sharing the "
-        f"{machine['logical']} CPUs).",
+        f"{load[1]} after the run (before: other work sharing the {machine['logical']} "
+        f"CPUs; after also counts this run).",
         f"Peers: Python {platform.python_version()}, numpy {numpy.__version__} with BLAS {blas}, "
         f"limited to t threads with threadpoolctl; numba {peers.numba.__version__} "
         f"(threading layer {peers.numba_threading_layer()}), @njit(parallel=True) prange loops, "
