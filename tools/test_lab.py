@@ -73,6 +73,31 @@ class PinsAgree(unittest.TestCase):
         self.assertEqual(parse_environment_yml()["evcxr"], lab.EVCXR_VERSION)
 
 
+# What a build leaves behind: never to be tracked.
+BUILD_OUTPUT = re.compile(
+    r"(^|/)(target|__pycache__|\.ipynb_checkpoints|\.venv[^/]*)/"
+    r"|\.(o|so|rlib|rmeta|a|d|pyc|dylib|dll|exe)$"
+)
+
+
+class RepositoryHoldsNoBuildOutput(unittest.TestCase):
+    def test_no_tracked_file_is_build_output(self):
+        tracked = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        self.assertGreater(len(tracked), 10, "git ls-files listed almost nothing")
+        bad = [p for p in tracked if BUILD_OUTPUT.search(p)]
+        self.assertEqual(bad, [], f"build output is tracked: {bad[:10]}")
+
+    def test_the_pattern_knows_build_output(self):
+        for path in ["tools/fixtures/target/debug/libctx.so", "target/x", "a/b.rlib",
+                     "tools/__pycache__/lab.cpython-311.pyc", "x/.venv-peers/bin/python"]:
+            self.assertTrue(BUILD_OUTPUT.search(path), path)
+        for path in ["src/timing/machine.rs", "tools/fixtures/pass.ipynb", "Cargo.lock",
+                     "notebooks/00-setup.ipynb", "src/kernels/targets.rs"]:
+            self.assertFalse(BUILD_OUTPUT.search(path), path)
+
+
 class NotebooksStoredClean(unittest.TestCase):
     def notebooks(self):
         paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
