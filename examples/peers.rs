@@ -189,6 +189,23 @@ impl Worker {
                 "cases": CASES.iter().map(|c| c.0).collect::<Vec<_>>(),
                 "debug_assertions": cfg!(debug_assertions),
             }),
+            // What a notebook does first: probe the machine, which also tells
+            // the kernels where streaming stores start and which read width
+            // to use.
+            ["probe"] => match parlab::timing::Machine::probe_quick() {
+                Ok(m) => json!({
+                    "cpu": m.cpu_model,
+                    "probe_s": m.probe_seconds,
+                    "memory_from_bytes": m.memory_from_bytes,
+                    "plateau_found": m.plateau_found,
+                    "streaming_threshold": parlab::kernels::streaming_threshold(),
+                    "memory_simd": m.memory_simd,
+                    "simd": parlab::kernels::stores::simd_level_name(parlab::kernels::simd_level()),
+                    "gemm": parlab::kernels::gemm_library(),
+                    "caches": m.caches.iter().map(|c| format!("L{} {}", c.level, parlab::timing::machine::fmt_bytes(c.bytes))).collect::<Vec<_>>(),
+                }),
+                Err(e) => json!({"error": e.to_string()}),
+            },
             ["check", case, threads] => self.command(case, threads, None),
             [case, threads, calls] => self.command(case, threads, Some(calls)),
             _ => json!({"error": format!(

@@ -487,6 +487,18 @@ def load_average() -> str:
         return "?"
 
 
+def probe_line(p: dict) -> str:
+    """What parlab's quick probe found and told its kernels (each worker
+    probes first, as a notebook does)."""
+    mib = lambda b: f"{b / (1 << 20):.0f} MiB"
+    plateau = (f"reads come from memory from ≈ {mib(p['memory_from_bytes'])}" if p["plateau_found"]
+               else f"no memory plateau within {mib(p['memory_from_bytes'])}")
+    return (f"parlab: Machine::probe_quick() in {p['probe_s']:.2f} s; caches reported "
+            f"{', '.join(p['caches']) or 'unknown'}; {plateau}; kernels stream outputs from "
+            f"{mib(p['streaming_threshold'])} on; SIMD {p['simd']}, read loops {p['memory_simd']}; "
+            f"matmul: {p['gemm']}.")
+
+
 def describe(peers: Peers, machine: dict, args, load: tuple[str, str]) -> list[str]:
     import numpy
 
@@ -527,6 +539,7 @@ def main(argv: list[str]) -> int:
         info = workers[NOTEBOOK].ask("info")
         if not info["debug_assertions"]:
             raise PeersError(f"{WORKERS[NOTEBOOK]} was not built with the notebook profile")
+        probe = {name: w.ask("probe") for name, w in workers.items()}
         print(f"[peers] {machine_line(machine)}: making the arrays, checking every implementation",
               file=sys.stderr, flush=True)
         peers = Peers()
@@ -539,7 +552,7 @@ def main(argv: list[str]) -> int:
     finally:
         for w in workers.values():
             w.close()
-    lines = describe(peers, machine, args, (load_before, load_average())) + [""] + table(times, args.threads) + ["", spread_line(times, args.rounds)]
+    lines = describe(peers, machine, args, (load_before, load_average())) + [probe_line(probe[NOTEBOOK])] + [""] + table(times, args.threads) + ["", spread_line(times, args.rounds)]
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.out is not None:
