@@ -268,12 +268,20 @@ impl Machine {
                 }
             ),
             format!(
-                "STREAM arrays 3 × {}; bytes counted as STREAM counts (reads + writes, not the write-allocate read of an ordinary store)",
+                "bandwidth arrays 3 × {}; bytes counted as STREAM counts them (reads + writes, not the write-allocate read of an ordinary store)",
                 fmt_bytes(self.array_bytes)
             ),
             format!(
-                "kernels stream their output from {} on; read loops use {}; probe took {}",
-                fmt_bytes(self.streaming_threshold),
+                "{}; read loops use {}; probe took {}",
+                if self.streaming_threshold >= crate::timing::machine::NEVER {
+                    "kernels keep ordinary stores (streaming stores were not faster here)"
+                        .to_string()
+                } else {
+                    format!(
+                        "kernels stream their output from {} on (streaming stores were faster here)",
+                        fmt_bytes(self.streaming_threshold)
+                    )
+                },
                 self.memory_simd,
                 fmt_seconds(self.probe_seconds)
             ),
@@ -612,14 +620,14 @@ impl fmt::Display for SizeScaling {
 }
 
 impl fmt::Display for Efficiency {
-    /// `add: 24.1 GB/s = 62 % of STREAM (39.0 GB/s on 2 threads)`.
+    /// `add: 24.1 GB/s = 62 % of the add limit from memory (39.0 GB/s on 2 threads)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.throughput;
         let mut parts = Vec::new();
         if let Some(g) = t.gb_per_s {
             parts.push(match self.bandwidth_limit {
                 Some(l) => format!(
-                    "{} GB/s = {} of STREAM ({} GB/s on {} thread(s)){}",
+                    "{} GB/s = {} of the add limit from memory ({} GB/s on {} thread(s)){}",
                     sig3(g),
                     pct(g / l),
                     sig3(l),

@@ -124,7 +124,6 @@ pub(crate) use reduce::sum_slice_at;
 
 use crate::error::{Error, Result};
 use ndarray::{ArrayView, ArrayViewMut, Dimension, Zip};
-use rayon::prelude::*;
 
 /// The SIMD level the dispatched loops use: 0 = SSE2, 1 = AVX2+FMA, 2 = AVX-512.
 ///
@@ -159,15 +158,71 @@ pub fn simd_level() -> u8 {
     })
 }
 
-/// Elements per parallel task for streaming kernels: a few tasks per thread so a
-/// slow thread on a shared machine does not hold the others up, but never tasks
-/// so small that scheduling costs more than the work.
-pub(crate) fn par_piece(len: usize) -> usize {
-    const MIN_PIECE: usize = 1 << 15;
+/// How many contiguous parts a parallel element-wise kernel cuts `len`
+/// elements into on the current pool: one per thread while the data is in
+/// the caches (the work is short, and every extra task is scheduling), two
+/// per thread from memory, so that a thread slowed by another program on a
+/// shared machine does not hold the others up for long; never parts under
+/// 32 768 elements, whose scheduling would cost more than their work.
+pub(crate) fn par_parts(len: usize, bytes: usize) -> usize {
+    const MIN_PART: usize = 1 << 15;
     let threads = rayon::current_num_threads().max(1);
-    let piece = len.div_ceil(threads * 2);
-    // Multiples of 64 elements keep pieces on cache-line boundaries.
-    piece.max(MIN_PIECE).next_multiple_of(64)
+    let per_thread = if bytes >= stores::streaming_threshold() {
+        2
+    } else {
+        1
+    };
+    (threads * per_thread).min(len.div_ceil(MIN_PART)).max(1)
+}
+
+/// Runs `f` on `parts` contiguous parts of `x` (and the matching parts of the
+/// other slices), splitting in halves with `rayon::join` so that each thread
+/// takes a contiguous share; part boundaries are multiples of 64 elements
+/// (cache lines) except at the end.
+pub(crate) fn par_split<X, F>(x: X, len: usize, parts: usize, f: &F)
+where
+    X: Splittable + Send,
+    F: Fn(X) + Sync,
+{
+    if parts <= 1 || len <= 64 {
+        f(x);
+        return;
+    }
+    let left = parts / 2;
+    let mid = (len * left / parts).next_multiple_of(64).min(len);
+    let (l, r) = x.split(mid);
+    rayon::join(
+        || par_split(l, mid, left, f),
+        || par_split(r, len - mid, parts - left, f),
+    );
+}
+
+/// Slices cut at the same index.
+pub(crate) trait Splittable: Sized {
+    fn split(self, at: usize) -> (Self, Self);
+}
+
+impl<T> Splittable for &mut [T] {
+    fn split(self, at: usize) -> (Self, Self) {
+        self.split_at_mut(at)
+    }
+}
+
+impl<'a, T> Splittable for (&'a mut [T], &'a [T]) {
+    fn split(self, at: usize) -> (Self, Self) {
+        let (c0, c1) = self.0.split_at_mut(at);
+        let (a0, a1) = self.1.split_at(at);
+        ((c0, a0), (c1, a1))
+    }
+}
+
+impl<'a, T> Splittable for (&'a mut [T], &'a [T], &'a [T]) {
+    fn split(self, at: usize) -> (Self, Self) {
+        let (c0, c1) = self.0.split_at_mut(at);
+        let (a0, a1) = self.1.split_at(at);
+        let (b0, b1) = self.2.split_at(at);
+        ((c0, a0, b0), (c1, a1, b1))
+    }
 }
 
 pub(crate) fn check_shapes(an: &str, a: &[usize], bn: &str, b: &[usize]) -> Result<()> {
@@ -216,10 +271,10 @@ pub(crate) fn map2<T: Float, D: Dimension>(
             }
         };
         if parallel {
-            let piece = par_piece(c.len());
-            c.par_chunks_mut(piece)
-                .zip(a.par_chunks(piece).zip(b.par_chunks(piece)))
-                .for_each(|(c, (a, b))| run(a, b, c));
+            let (len, bytes) = (c.len(), 3 * std::mem::size_of_val(c));
+            par_split((c, a, b), len, par_parts(len, bytes), &|(c, a, b)| {
+                run(a, b, c)
+            });
         } else {
             run(a, b, c);
         }
@@ -246,10 +301,8 @@ pub(crate) fn update1<T: Float, D: Dimension>(
         && let Some(c) = c.as_slice_memory_order_mut()
     {
         if parallel {
-            let piece = par_piece(c.len());
-            c.par_chunks_mut(piece)
-                .zip(a.par_chunks(piece))
-                .for_each(|(c, a)| fast(a, c));
+            let (len, bytes) = (c.len(), 3 * std::mem::size_of_val(c));
+            par_split((c, a), len, par_parts(len, bytes), &|(c, a)| fast(a, c));
         } else {
             fast(a, c);
         }
@@ -282,8 +335,8 @@ pub(crate) fn update0<T: Float, D: Dimension>(
             }
         };
         if parallel {
-            let piece = par_piece(c.len());
-            c.par_chunks_mut(piece).for_each(run);
+            let (len, bytes) = (c.len(), 2 * std::mem::size_of_val(c));
+            par_split(c, len, par_parts(len, bytes), &run);
         } else {
             run(c);
         }
