@@ -493,10 +493,12 @@ def probe_line(p: dict) -> str:
     mib = lambda b: f"{b / (1 << 20):.0f} MiB"
     plateau = (f"reads come from memory from ≈ {mib(p['memory_from_bytes'])}" if p["plateau_found"]
                else f"no memory plateau within {mib(p['memory_from_bytes'])}")
+    stores = ("kernels keep ordinary stores (streaming stores measured no faster)"
+              if p["streaming_threshold"] >= 1 << 62
+              else f"kernels stream outputs from {mib(p['streaming_threshold'])} on")
     return (f"parlab: Machine::probe_quick() in {p['probe_s']:.2f} s; caches reported "
-            f"{', '.join(p['caches']) or 'unknown'}; {plateau}; kernels stream outputs from "
-            f"{mib(p['streaming_threshold'])} on; SIMD {p['simd']}, read loops {p['memory_simd']}; "
-            f"matmul: {p['gemm']}.")
+            f"{', '.join(p['caches']) or 'unknown'}; {plateau}; {stores}; "
+            f"SIMD {p['simd']}, read loops {p['memory_simd']}; matmul: {p['gemm']}.")
 
 
 def describe(peers: Peers, machine: dict, args, load: tuple[str, str]) -> list[str]:
