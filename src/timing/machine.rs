@@ -1225,6 +1225,8 @@ mod tests {
         let p = dir.join("machine.json");
         m.save(&p).unwrap();
         let again = Machine::load(&p).unwrap();
+        // Bit for bit (serde_json's float_roundtrip).
+        assert_eq!(again, m);
         assert_eq!(again.stream[0].sweep.len(), m.stream[0].sweep.len());
         assert_eq!(again.memory_from_bytes, m.memory_from_bytes);
         // serde_json parses floats to within an ulp, not always exactly.
