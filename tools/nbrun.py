@@ -323,6 +323,24 @@ def run_notebook(path: Path, out: Path | None, timeout: int = 1200) -> Result:
     return result
 
 
+def bad_inputs(paths: list[Path]) -> list[str]:
+    """One line for each path that is not a readable Jupyter notebook."""
+    problems = []
+    for path in paths:
+        if not path.exists():
+            problems.append(f"{path}: no such file")
+        elif not path.is_file():
+            problems.append(f"{path}: not a file")
+        else:
+            try:
+                nb = nbformat.read(path, as_version=4)
+                nbformat.validate(nb)
+            except Exception as e:  # JSON, encoding and schema errors alike
+                first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                problems.append(f"{path}: not a valid notebook ({first[:160]})")
+    return problems
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -330,6 +348,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--timeout", type=int, default=1200, help="seconds per cell")
     parser.add_argument("--tmpdir", type=Path, default=TARGET / "evcxr-tmp")
     args = parser.parse_args(argv)
+    problems = bad_inputs(args.notebooks)
+    if problems:
+        for line in problems:
+            print(f"[nbrun] error: {line}", file=sys.stderr)
+        return 2
 
     evcxr_environment(args.tmpdir)
     lock = open(args.tmpdir.parent / f"{args.tmpdir.name}.lock", "w")

@@ -278,6 +278,28 @@ class PeersWorker(unittest.TestCase):
         self.assertEqual(check["values"], want)
 
 
+class RunnerRefusesBadInput(unittest.TestCase):
+    def test_missing_truncated_and_non_notebook_files_get_one_line_each(self):
+        with tempfile.TemporaryDirectory() as d:
+            truncated = Path(d) / "truncated.ipynb"
+            truncated.write_text((FIXTURES / "pass.ipynb").read_text()[:200])
+            text = Path(d) / "notes.ipynb"
+            text.write_text('{"cells": "not a list"}')
+            missing = Path(d) / "nope.ipynb"
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "tools" / "nbrun.py"), str(missing), str(truncated),
+                 str(text), str(FIXTURES / "pass.ipynb"), "--out", d],
+                capture_output=True, text=True, timeout=60,
+            )
+        self.assertEqual(out.returncode, 2, out.stderr)
+        self.assertNotIn("Traceback", out.stderr)
+        lines = out.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 3, out.stderr)
+        self.assertIn("nope.ipynb: no such file", lines[0])
+        self.assertIn("truncated.ipynb: not a valid notebook", lines[1])
+        self.assertIn("notes.ipynb: not a valid notebook", lines[2])
+
+
 class RunnerFailsForReal(unittest.TestCase):
     """Each case starts a real evcxr kernel."""
 
