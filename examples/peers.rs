@@ -89,10 +89,12 @@ fn fill<T: Float>(a: &mut Array2<T>, f: impl Fn(usize, usize) -> f64 + Sync) {
 
 /// The inputs of a case (numpy rebuilds the same in tools/peers.py).
 fn make<T: Float>(kind: Kind, n: usize) -> Arrays<T> {
+    // parlab::mem asks for huge pages, as numpy does for every array of
+    // 4 MiB or more (Array2::zeros does not).
     let mut a = Arrays {
-        x: Array2::zeros((n, n)),
-        y: Array2::zeros((n, n)),
-        z: Array2::zeros((n, n)),
+        x: parlab::mem::zeros((n, n)),
+        y: parlab::mem::zeros((n, n)),
+        z: parlab::mem::zeros((n, n)),
     };
     if kind == Kind::Matmul {
         fill(&mut a.x, |i, j| ((i + 2 * j) % 7) as f64 - 3.0);

@@ -75,6 +75,7 @@ pub mod error;
 pub mod exercise;
 pub mod export;
 pub mod kernels;
+pub mod mem;
 pub mod par;
 pub mod plot;
 pub mod profile;
