@@ -289,29 +289,11 @@ pub(crate) mod probe {
         }
     }
 
-    simd_dispatch! {
-        #[memory_bound]
-        /// `out[i] = a[i] + b[i]`.
-        pub(crate) fn add_into<T: Float>(a: &[T], b: &[T], out: &mut [T]) {
-            let n = out.len();
-            let (a, b) = (&a[..n], &b[..n]);
-            for i in 0..n {
-                out[i] = a[i] + b[i];
-            }
-        }
-    }
+    /// `out[i] = a[i] + b[i]`: the kernels' own loop.
+    pub(crate) use super::super::add::add_slices as add_into;
 
-    simd_dispatch! {
-        #[memory_bound]
-        /// `out[i] = b[i] + s·c[i]`.
-        pub(crate) fn triad_into<T: Float>(b: &[T], c: &[T], out: &mut [T], s: T) {
-            let n = out.len();
-            let (b, c) = (&b[..n], &c[..n]);
-            for i in 0..n {
-                out[i] = b[i] + s * c[i];
-            }
-        }
-    }
+    /// `out[i] = b[i] + s·c[i]`: the kernels' own loop.
+    pub(crate) use super::super::triad::triad_slices as triad_into;
 }
 
 #[cfg(test)]

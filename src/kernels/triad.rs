@@ -15,7 +15,7 @@ use ndarray::{ArrayView, ArrayViewMut, Dimension};
 
 simd_dispatch! {
     #[memory_bound]
-    fn triad_slices<T: Float>(b: &[T], c: &[T], a: &mut [T], s: T) {
+    pub(crate) fn triad_slices<T: Float>(b: &[T], c: &[T], a: &mut [T], s: T) {
         let n = a.len();
         let (b, c) = (&b[..n], &c[..n]);
         for i in 0..n {
