@@ -86,7 +86,7 @@ impl Check {
         let (color, word) = match self.status {
             Status::Passed => ("#1a7f37", "✔ passed"),
             Status::Failed => ("#cf222e", "✘ not yet right"),
-            Status::NotDone => ("#6e7781", "… not done yet"),
+            Status::NotDone => ("#6e7781", "not done yet"),
         };
         format!(
             "<div class=\"parlab-check\" data-parlab-check=\"{}\" data-exercise=\"{}\" \
@@ -96,7 +96,7 @@ impl Check {
             self.status.as_str(),
             escape_html(&self.exercise),
             escape_html(&self.exercise),
-            escape_html(&self.message),
+            code_spans(&escape_html(&self.message)),
         )
     }
 
@@ -120,6 +120,26 @@ impl std::fmt::Display for Check {
         };
         write!(f, "Exercise {}: {word}. {}", self.exercise, self.message)
     }
+}
+
+/// Messages mark code with Markdown backticks (`` `c[i]` ``): in HTML they
+/// become `<code>` (text output keeps the backticks). An odd count of
+/// backticks is left as it is.
+fn code_spans(escaped: &str) -> String {
+    if escaped.matches('`').count() % 2 != 0 {
+        return escaped.to_string();
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(part);
+            out.push_str("</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// Why a hidden case did not pass.
@@ -185,6 +205,22 @@ pub(crate) fn ranges(rows: &[usize]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn backticks_become_code_in_html_only() {
+        assert_eq!(code_spans("set `c[i]` to 0"), "set <code>c[i]</code> to 0");
+        assert_eq!(code_spans("a ` lone tick"), "a ` lone tick");
+        let c = Check {
+            exercise: "1.1 x".into(),
+            status: Status::NotDone,
+            message: "write `chunk_bounds` first".into(),
+        };
+        let html = c.to_html();
+        assert!(html.contains("<code>chunk_bounds</code>"), "{html}");
+        assert!(html.contains("Exercise 1.1 x — not done yet"), "{html}");
+        assert!(c.to_string().contains("`chunk_bounds`"));
+    }
+
     use super::*;
 
     #[test]
