@@ -126,7 +126,7 @@ impl std::fmt::Display for Check {
 /// become `<code>` (text output keeps the backticks). An odd count of
 /// backticks is left as it is.
 fn code_spans(escaped: &str) -> String {
-    if escaped.matches('`').count() % 2 != 0 {
+    if !escaped.matches('`').count().is_multiple_of(2) {
         return escaped.to_string();
     }
     let mut out = String::with_capacity(escaped.len() + 16);
