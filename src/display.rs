@@ -17,6 +17,12 @@
 
 use std::io::Write;
 
+/// Whether this code runs inside an evcxr kernel (evcxr sets
+/// `EVCXR_IS_RUNTIME` in the process that runs the cells).
+pub fn in_evcxr() -> bool {
+    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+}
+
 /// Writes one complete `EVCXR_BEGIN_CONTENT` block in a single write.
 pub fn emit(mime: &str, content: &str) {
     let block = content_block(mime, content);

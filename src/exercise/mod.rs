@@ -11,8 +11,9 @@
 //! - **not done yet** — the function still panics with `todo!()`.
 //!
 //! The student's function runs under `catch_unwind` with a quiet panic hook, so
-//! a panic in it is reported, not printed. Each checker shows its result as
-//! HTML at once (and again as the cell's value, if it is the last expression);
+//! a panic in it is reported, not printed. In a notebook each checker shows its
+//! result as HTML at once (and again as the cell's value, if it is the last
+//! expression); outside evcxr it prints one line of text instead;
 //! the HTML carries `data-parlab-check="passed|failed|not-done"`, which the
 //! notebook runner reads: in a `*.solution.ipynb` every check must pass, in a
 //! student notebook every check must say "not done yet".
@@ -178,7 +179,13 @@ pub(crate) fn finish(exercise: &str, function: &str, outcome: Result<String, Pro
         status,
         message,
     };
-    check.evcxr_display();
+    // In a notebook the check shows at once as HTML; elsewhere (tests, a
+    // program) as one line of text.
+    if crate::display::in_evcxr() {
+        check.evcxr_display();
+    } else {
+        println!("{check}");
+    }
     check
 }
 
