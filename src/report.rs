@@ -627,9 +627,10 @@ impl fmt::Display for Efficiency {
         if let Some(g) = t.gb_per_s {
             parts.push(match self.bandwidth_limit {
                 Some(l) => format!(
-                    "{} GB/s = {} of the add limit from memory ({} GB/s on {} thread(s)){}",
+                    "{} GB/s = {} of the {} limit from memory ({} GB/s on {} thread(s)){}",
                     sig3(g),
                     pct(g / l),
+                    if self.reads_only { "read" } else { "add" },
                     sig3(l),
                     t.threads,
                     if g > l {

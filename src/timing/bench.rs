@@ -488,6 +488,32 @@ impl Throughput {
             bandwidth_limit: machine.bandwidth(self.threads),
             peak_gflops: machine.peak_gflops(self.threads, precision),
             precision_f32: precision == crate::timing::machine::Precision::F32,
+            reads_only: false,
+        }
+    }
+
+    /// As [`vs`](Throughput::vs) for a kernel that only reads (a sum, a dot
+    /// product): judged against the read limit from memory
+    /// ([`Machine::read_bandwidth`](crate::timing::Machine::read_bandwidth)),
+    /// not the add limit.
+    ///
+    /// ```
+    /// use parlab::timing::{BenchResult, Machine};
+    /// use parlab::timing::machine::StreamPoint;
+    /// let mut m = Machine::probe_with(&parlab::timing::machine::ProbeConfig {
+    ///     max_bytes: 1 << 16, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1], apply: false,
+    /// }).unwrap();
+    /// m.stream = vec![StreamPoint { threads: 1, read: 25.0, add: 40.0, ..Default::default() }];
+    /// let r = BenchResult::from_samples("sum", vec![1e-3; 3], 1).unwrap();
+    /// let e = r.throughput(20e6, 0.0).vs_read(&m);
+    /// assert_eq!(e.bandwidth_fraction(), Some(0.8)); // 20 GB/s of 25
+    /// assert!(e.to_string().contains("of the read limit"));
+    /// ```
+    pub fn vs_read(&self, machine: &crate::timing::Machine) -> Efficiency {
+        Efficiency {
+            bandwidth_limit: machine.read_bandwidth(self.threads),
+            reads_only: true,
+            ..self.vs(machine)
         }
     }
 }
@@ -504,6 +530,10 @@ pub struct Efficiency {
     pub peak_gflops: Option<f64>,
     /// Whether the peak is the `f32` one (else `f64`).
     pub precision_f32: bool,
+    /// Whether `bandwidth_limit` is the read limit (a kernel that only
+    /// reads: sum, dot) rather than the add limit.
+    #[serde(default)]
+    pub reads_only: bool,
 }
 
 impl Efficiency {
