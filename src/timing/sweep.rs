@@ -117,8 +117,10 @@ pub struct Scaling {
     /// One point per thread count, in the order measured.
     pub points: Vec<ScalingPoint>,
     /// Least-squares fit of Amdahl's serial fraction (see
-    /// [`amdahl_serial_fraction`]); `None` without a 1-thread point and a
-    /// parallel one.
+    /// [`amdahl_serial_fraction`]) over the thread counts this machine can run
+    /// at once (more threads than hardware threads only share them, which the
+    /// law does not model: fitted, that reads as serial code); `None` without
+    /// a 1-thread point and a parallel one it can run.
     pub serial_fraction: Option<f64>,
 }
 
@@ -128,6 +130,16 @@ impl Scaling {
     /// # Panics
     /// When `results` is empty.
     pub fn from_results(name: String, results: Vec<BenchResult>) -> Scaling {
+        Scaling::from_results_on(name, results, crate::par::available_threads())
+    }
+
+    /// As [`from_results`](Scaling::from_results) for a machine of `cores`
+    /// hardware threads.
+    pub(crate) fn from_results_on(
+        name: String,
+        results: Vec<BenchResult>,
+        cores: usize,
+    ) -> Scaling {
         let base = results
             .iter()
             .min_by_key(|r| r.threads)
@@ -138,7 +150,12 @@ impl Scaling {
             .map(|r| (r.threads, t0 / r.median()))
             .collect();
         let serial_fraction = if p0 == 1 {
-            amdahl_serial_fraction(&pts)
+            let runnable: Vec<(usize, f64)> = pts
+                .iter()
+                .copied()
+                .filter(|&(p, _)| p <= cores.max(1))
+                .collect();
+            amdahl_serial_fraction(&runnable)
         } else {
             None
         };
@@ -427,6 +444,30 @@ mod tests {
         let s = Scaling::from_results("k".into(), vec![mk(2, 1.0), mk(4, 0.5)]);
         assert_eq!(s.serial_fraction, None);
         assert_eq!(s.points[1].efficiency, 1.0);
+    }
+
+    #[test]
+    fn amdahl_is_fitted_only_where_the_threads_can_run_at_once() {
+        let mk = |p: usize, t: f64| {
+            let mut r = BenchResult::from_samples("k", vec![t; 3], 1).unwrap();
+            r.threads = p;
+            r
+        };
+        // s = 0.1 on 1 and 2 threads; 3 and 4 threads on 2 cores gain nothing.
+        let t2 = 0.1 + 0.9 / 2.0;
+        let res = vec![mk(1, 1.0), mk(2, t2), mk(3, t2), mk(4, t2)];
+        let on2 = Scaling::from_results_on("k".into(), res.clone(), 2);
+        assert!((on2.serial_fraction.unwrap() - 0.1).abs() < 1e-12);
+        // Fitted over all four, the oversubscribed points read as serial code.
+        let on4 = Scaling::from_results_on("k".into(), res, 4);
+        assert!(
+            on4.serial_fraction.unwrap() > 0.2,
+            "{:?}",
+            on4.serial_fraction
+        );
+        // One core: nothing parallel to fit.
+        let on1 = Scaling::from_results_on("k".into(), vec![mk(1, 1.0), mk(2, 0.9)], 1);
+        assert_eq!(on1.serial_fraction, None);
     }
 
     #[test]
