@@ -33,7 +33,7 @@ fn fmt_time(s: f64) -> String {
 }
 
 /// The median time per call.
-fn time(name: &str, samples: usize, f: impl FnMut()) -> f64 {
+fn time(name: &str, samples: usize, f: impl FnMut() + Send) -> f64 {
     let mut f = f;
     let r = Bench::new()
         .name(name)
@@ -46,7 +46,11 @@ fn time(name: &str, samples: usize, f: impl FnMut()) -> f64 {
 
 /// Medians of a kernel and of its limit loop, the limit timed
 /// before and after the kernel (the faster of the two counts).
-fn paired(name: &str, mut kernel: impl FnMut(), mut reference: impl FnMut()) -> (f64, f64) {
+fn paired(
+    name: &str,
+    mut kernel: impl FnMut() + Send,
+    mut reference: impl FnMut() + Send,
+) -> (f64, f64) {
     let r1 = time(&format!("{name} reference"), 7, &mut reference);
     let k = time(name, 9, &mut kernel);
     let r2 = time(&format!("{name} reference"), 7, &mut reference);
@@ -127,7 +131,7 @@ fn main() {
         rows.push(rows_bw("par_add f64", t, 24.0 * elems, k, r, "add", target));
         let (k, r) = paired(
             "par_triad",
-            || pool(t).install(|| k::par_triad(c.view_mut(), a.view(), b.view(), 3.0).unwrap()),
+            || pool(t).install(|| k::par_triad(a.view(), b.view(), c.view_mut(), 3.0).unwrap()),
             || pool(t).install(|| stream_add(&sa, &sb, &mut d, t)),
         );
         rows.push(rows_bw("par_triad f64", t, 24.0 * elems, k, r, "add", ""));
@@ -265,7 +269,7 @@ fn main() {
     let b = Array2::<f64>::from_shape_fn((n, n), |(i, j)| ((3 * i + j) % 5) as f64 - 2.0);
     let mut c = Array2::<f64>::zeros((n, n));
     let flops = 2.0 * (n as f64).powi(3);
-    let mut mm = |name: &str, t: usize, samples: usize, f: &mut dyn FnMut()| {
+    let mut mm = |name: &str, t: usize, samples: usize, f: &mut (dyn FnMut() + Send)| {
         let s = time(name, samples, f);
         let gf = flops / s / 1e9;
         rows.push(Row {

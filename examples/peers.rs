@@ -117,8 +117,8 @@ fn call<T: Float>(kind: Kind, a: &mut Arrays<T>, threads: usize) -> parlab::Resu
         Kind::Add if serial => k::add(x, y, z).map(|_| 0.0)?,
         Kind::Add => k::par_add(x, y, z).map(|_| 0.0)?,
         // z = y + s·x
-        Kind::Triad if serial => k::triad(z, y, x, s).map(|_| 0.0)?,
-        Kind::Triad => k::par_triad(z, y, x, s).map(|_| 0.0)?,
+        Kind::Triad if serial => k::triad(y, x, z, s).map(|_| 0.0)?,
+        Kind::Triad => k::par_triad(y, x, z, s).map(|_| 0.0)?,
         Kind::Sum if serial => k::sum(x).to_f64(),
         Kind::Sum => k::par_sum(x).to_f64(),
         Kind::Dot if serial => k::dot(x, y)?.to_f64(),

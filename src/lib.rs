@@ -2,22 +2,23 @@
 //! made for Rust Jupyter notebooks (the evcxr kernel).
 //!
 //! ```
-//! use parlab::kernels::{add, par_add};
-//! use parlab::ndarray::Array2;
-//! use parlab::timing::{Bench, Compare};
+//! use parlab::prelude::*;
 //! use std::time::Duration;
 //!
 //! let n = 256;
 //! let a = Array2::from_shape_fn((n, n), |(i, j)| (i * n + j) as f32);
 //! let b = Array2::from_elem((n, n), 1.0f32);
 //! let nan = Array2::from_elem((n, n), f32::NAN);
-//! let pool = parlab::par::pool(2)?;
 //!
-//! // Verify first (every element, against the first kernel), then time.
+//! // Verify first (every element, against the first kernel), then time;
+//! // each kernel on the threads it is given, recorded with its result.
 //! let comparison = Compare::new()
 //!     .bench(Bench::new().samples(3).min_sample_time(Duration::from_millis(1)))
-//!     .kernel_into("add", nan.clone(), |c| add(a.view(), b.view(), c.view_mut()).unwrap())
-//!     .kernel_into("par_add", nan.clone(), |c| pool.install(|| par_add(a.view(), b.view(), c.view_mut()).unwrap()))
+//!     .kernel_into("add", nan.clone(), |c| add(a.view(), b.view(), c.view_mut()))
+//!     .kernel_into("par_add", nan.clone(), |c| par_add(a.view(), b.view(), c.view_mut()))
+//!     .par("add", Par::Seq)
+//!     .par("par_add", Par::threads(2))
+//!     .work(Work::new().bytes(3.0 * 4.0 * (n * n) as f64))
 //!     .run()?;
 //! assert_eq!(comparison.results.len(), 2);
 //! let chart = comparison.plot()?; // an SVG that shows inline in a notebook
@@ -33,7 +34,8 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`kernels`] | add (the tutorial's steps), triad/axpy/scale/fill, sum and dot (plain, compensated), matmul (teaching steps and the library path), 3×3 stencils, Monte Carlo — serial, and `par_` twins on the current rayon pool |
-//! | [`par`] | thread control: [`par::pool`], [`par::with_threads`], [`par::chunk_ranges`] |
+//! | [`prelude`] | what a notebook needs in one `use parlab::prelude::*` |
+//! | [`par`] | thread control: [`par::Par`] (one value for "on n threads"), [`par::with_threads`], [`par::chunk_ranges`] |
 //! | [`timing`] | `%timeit`-like [`timing::bench()`], statistics, the [`timing::Machine`] probe (STREAM bandwidth, peak FLOP/s), [`timing::Compare`] (verifies before timing), thread and size sweeps with an Amdahl fit, baselines |
 //! | [`verify`] | tolerances ([`verify::Tol`]) and where two results differ |
 //! | [`profile`] | named sections, `%memit`, a counting allocator, flame graphs |
@@ -41,9 +43,20 @@
 //! | [`report`], [`plot`], [`display`] | text, HTML and SVG/PNG charts, shown inline through `evcxr_display` |
 //! | [`exercise`] | classroom exercises that check themselves |
 //!
-//! Names say serial or parallel: `add` / `par_add`, `sum` / `par_sum`. A `par_`
-//! kernel runs on the rayon pool it is called from; choose the thread count
-//! with a local pool (`parlab::par::pool(n)?.install(|| …)`). parlab never
+//! # Conventions
+//!
+//! - Names say serial or parallel: `add` / `par_add`, `sum` / `par_sum`.
+//! - Inputs come first, the output is the last array: `add(a, b, c)` writes
+//!   `c`, `triad(b, c, a, s)` writes `a`, `box_blur(src, dst)` writes `dst`.
+//! - One value says "on n threads": [`par::Par`]. A `par_` kernel runs on the
+//!   rayon pool it is called from — `with_threads(n, || …)`, or `Par` given to
+//!   a [`timing::Bench`], a [`timing::Compare`] kernel or a [`timing::SizeSweep`],
+//!   which runs the measurement there and records the count.
+//! - Fallible calls return [`Result`]: write `?`, also inside the closures given
+//!   to `Compare`, `SizeSweep` and `Bench::try_run`, which accept closures that
+//!   return a `Result`.
+//!
+//! parlab never
 //! builds rayon's global pool: in evcxr each cell is its own shared library, so
 //! statics and the global pool do not carry over from one cell to the next, and
 //! a pool must be built in the cell that uses it (see [`par`]).
@@ -78,6 +91,7 @@ pub mod kernels;
 pub mod mem;
 pub mod par;
 pub mod plot;
+pub mod prelude;
 pub mod profile;
 pub mod report;
 pub mod timing;

@@ -1,12 +1,24 @@
 //! Thread control: run work on exactly `n` threads, on a local rayon pool.
 //!
 //! Every `par_` kernel in parlab runs on the rayon pool it is called from.
-//! Wrap the call in [`with_threads`] to choose the thread count:
+//! One value says "on n threads" everywhere: [`Par`] runs a call on a pool
+//! of that size ([`Par::run`], [`Par::install`]), and the same value given to
+//! a [`Bench`](crate::timing::Bench), a [`Compare`](crate::timing::Compare)
+//! kernel or a [`SizeSweep`](crate::timing::SizeSweep) both runs the
+//! measurement there and records the thread count with the result.
 //!
 //! ```
-//! use parlab::par::with_threads;
-//! let n = with_threads(3, rayon::current_num_threads).unwrap();
-//! assert_eq!(n, 3);
+//! use parlab::par::{Par, with_threads};
+//! use parlab::ndarray::Array1;
+//! assert_eq!(Par::threads(3).install(rayon::current_num_threads)?, 3);
+//! assert_eq!(Par::Seq.install(rayon::current_num_threads)?, 1);
+//!
+//! // A fallible kernel: one `?`, not two.
+//! let (a, b) = (Array1::<f64>::ones(1000), Array1::<f64>::ones(1000));
+//! let mut c = Array1::<f64>::zeros(1000);
+//! with_threads(2, || parlab::kernels::par_add(a.view(), b.view(), c.view_mut()))?;
+//! assert_eq!(c.sum(), 2000.0);
+//! # Ok::<(), parlab::Error>(())
 //! ```
 //!
 //! parlab never calls `ThreadPoolBuilder::build_global`. In an evcxr notebook
@@ -43,15 +55,89 @@ pub fn pool(n: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
-/// Runs `f` on a fresh local pool of exactly `n` threads and returns its result.
+/// How many threads a call runs on: the one way parlab says "on n threads".
 ///
-/// Building a pool costs tens of microseconds: for timing, build one with
-/// [`pool`] outside the timed region and call `pool.install(f)` inside it.
+/// `Par::Seq` is one thread — a `par_` kernel run under it is really serial
+/// (it runs on a pool of one, not on whatever pool happens to be around);
+/// `Par::Threads(n)` is a local pool of exactly `n`. faer passes parallelism
+/// the same way (`Par::Seq`, `Par::rayon(n)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Par {
+    /// One thread.
+    Seq,
+    /// A local rayon pool of exactly this many threads (0 is refused when run).
+    Threads(usize),
+}
+
+impl Par {
+    /// `n` threads; `Par::threads(1)` is the same as [`Par::Seq`].
+    pub fn threads(n: usize) -> Par {
+        if n == 1 { Par::Seq } else { Par::Threads(n) }
+    }
+
+    /// As many threads as this process may run at once ([`available_threads`]).
+    pub fn all() -> Par {
+        Par::threads(available_threads())
+    }
+
+    /// The thread count (1 for [`Par::Seq`]).
+    pub fn count(self) -> usize {
+        match self {
+            Par::Seq => 1,
+            Par::Threads(n) => n,
+        }
+    }
+
+    /// A pool of [`count`](Par::count) threads.
+    ///
+    /// # Errors
+    /// As [`pool`].
+    pub fn pool(self) -> Result<rayon::ThreadPool> {
+        pool(self.count())
+    }
+
+    /// Runs `f` on a fresh pool of this size and returns what it returns.
+    ///
+    /// # Errors
+    /// As [`pool`].
+    pub fn install<R: Send>(self, f: impl FnOnce() -> R + Send) -> Result<R> {
+        Ok(self.pool()?.install(f))
+    }
+
+    /// Runs a fallible `f` on a fresh pool of this size: the pool's error and
+    /// `f`'s come back as one [`Result`], so one `?` handles both.
+    ///
+    /// # Errors
+    /// As [`pool`], or `f`'s own error.
+    pub fn run<T: Send>(self, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+        self.pool()?.install(f)
+    }
+}
+
+impl std::fmt::Display for Par {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.count() {
+            1 => f.write_str("1 thread"),
+            n => write!(f, "{n} threads"),
+        }
+    }
+}
+
+/// Runs a fallible `f` on a fresh local pool of exactly `n` threads:
+/// `Par::threads(n).run(f)`. One `?` handles both the pool's error and `f`'s.
+/// For a closure that cannot fail, use [`Par::install`].
+///
+/// Building a pool costs tens of microseconds: for timing, give the [`Par`]
+/// to the [`Bench`](crate::timing::Bench), which builds the pool outside the
+/// timed region.
 ///
 /// # Errors
-/// As [`pool`].
-pub fn with_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
-    Ok(pool(n)?.install(f))
+/// As [`pool`], or `f`'s own error.
+pub fn with_threads<T: Send>(n: usize, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    if n == 0 {
+        return Err(Error::zero_threads());
+    }
+    Par::threads(n).run(f)
 }
 
 /// The number of hardware threads available to this process.
@@ -94,7 +180,7 @@ mod tests {
 
     #[test]
     fn zero_threads_is_a_typed_error() {
-        let e = with_threads(0, || ()).unwrap_err();
+        let e = with_threads(0, || Ok(())).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Threads);
         assert!(e.to_string().contains("got 0"), "{e}");
     }
@@ -102,8 +188,32 @@ mod tests {
     #[test]
     fn pool_has_exactly_n_threads() {
         for n in 1..=5 {
-            assert_eq!(with_threads(n, rayon::current_num_threads).unwrap(), n);
+            assert_eq!(
+                Par::threads(n).install(rayon::current_num_threads).unwrap(),
+                n
+            );
+            assert_eq!(
+                with_threads(n, || Ok(rayon::current_num_threads())).unwrap(),
+                n
+            );
+            assert_eq!(Par::threads(n).count(), n);
         }
+    }
+
+    #[test]
+    fn seq_is_one_thread_and_errors_flatten() {
+        assert_eq!(Par::Seq.install(rayon::current_num_threads).unwrap(), 1);
+        assert_eq!(Par::threads(1), Par::Seq);
+        assert_eq!(
+            Par::Threads(0).install(|| ()).unwrap_err().kind(),
+            ErrorKind::Threads
+        );
+        let e = with_threads(2, || -> Result<()> {
+            Err(Error::new(ErrorKind::InvalidInput, "inner"))
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(Par::Threads(3).to_string(), "3 threads");
     }
 
     #[test]

@@ -402,8 +402,8 @@ fn pct(x: f64) -> String {
 
 impl Comparison {
     fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
-        let bw = self.bytes > 0.0;
-        let fl = self.flops > 0.0;
+        let bw = self.work.bytes_per_call().is_some();
+        let fl = self.work.flops_per_call().is_some();
         let mut head = vec!["kernel", "median", "± IQR/2", "speedup", "max |diff|"];
         if bw {
             head.push("GB/s");
@@ -433,7 +433,7 @@ impl Comparison {
                         format!("{:.1e}", d.max_abs)
                     },
                 ];
-                let t = r.throughput(self.bytes, self.flops);
+                let t = r.throughput(self.work);
                 if bw {
                     row.push(opt(t.gb_per_s, sig3));
                 }
@@ -579,8 +579,7 @@ impl SizeScaling {
                 let mut row = vec![n.to_string()];
                 for per_kernel in &self.results {
                     let r = &per_kernel[j];
-                    let (b, f) = self.work[j];
-                    let t = r.throughput(b, f);
+                    let t = r.throughput(self.work[j]);
                     let mut cell = fmt_seconds(r.median());
                     if let Some(g) = t.gb_per_s {
                         cell.push_str(&format!(" ({} GB/s)", sig3(g)));
@@ -655,7 +654,7 @@ impl fmt::Display for Efficiency {
             });
         }
         if parts.is_empty() {
-            parts.push("no work given: call throughput(bytes, flops) with non-zero values".into());
+            parts.push("no work given: pass a `Work` with bytes and/or flops per call".into());
         }
         if !t.name.is_empty() {
             write!(f, "{}: ", t.name)?;

@@ -19,10 +19,10 @@ use cases::*;
 use ndarray::{Array2, ArrayView2};
 use parlab::ErrorKind;
 use parlab::kernels::{self as k, Float};
-use parlab::par::with_threads;
+use parlab::par::Par;
 
 fn on<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    with_threads(threads, f).unwrap()
+    Par::threads(threads).install(f).unwrap()
 }
 
 // ---------------------------------------------------------------- element-wise
@@ -74,7 +74,7 @@ fn elementwise<T: Float>() {
             let want_triad = Array2::from_shape_fn(shape, |ij| a.view()[ij] + s * b.view()[ij]);
             let want_scaled = a.view().mapv(|x| x * s);
             let mut out = Mat::<T>::zeros(shape, lc);
-            k::triad(out.view_mut(), a.view(), b.view(), s).unwrap();
+            k::triad(a.view(), b.view(), out.view_mut(), s).unwrap();
             assert_same(out.view(), want_triad.view(), &format!("triad {what}"));
             let mut y = Mat::<T>::random(shape, la, seed);
             k::axpy(s, b.view(), y.view_mut()).unwrap();
@@ -87,7 +87,7 @@ fn elementwise<T: Float>() {
             assert!(f.view().iter().all(|&x| x == s), "fill {what}");
             for t in [1, 2, 9] {
                 let mut out = Mat::<T>::zeros(shape, lc);
-                on(t, || k::par_triad(out.view_mut(), a.view(), b.view(), s)).unwrap();
+                on(t, || k::par_triad(a.view(), b.view(), out.view_mut(), s)).unwrap();
                 assert_same(
                     out.view(),
                     want_triad.view(),
@@ -642,13 +642,13 @@ fn shape_mismatch_names_both_shapes() {
         "shapes differ: c is 2×3, a is 4×3"
     );
     assert_eq!(
-        k::triad(small.view_mut(), a.view(), a.view(), 1.0)
+        k::triad(a.view(), a.view(), small.view_mut(), 1.0)
             .unwrap_err()
             .to_string(),
         "shapes differ: a is 2×3, b is 4×3"
     );
     assert_eq!(
-        k::par_triad(c.view_mut(), a.view(), b.view(), 1.0)
+        k::par_triad(a.view(), b.view(), c.view_mut(), 1.0)
             .unwrap_err()
             .to_string(),
         "shapes differ: b is 4×3, c is 4×2"

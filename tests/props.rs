@@ -6,7 +6,7 @@ mod cases;
 use cases::{Layout, Mat};
 use ndarray::{Array1, Array2};
 use parlab::kernels as k;
-use parlab::par::with_threads;
+use parlab::par::{Par, with_threads};
 use proptest::prelude::*;
 
 fn layout() -> impl Strategy<Value = Layout> {
@@ -20,7 +20,7 @@ proptest! {
     #[test]
     fn par_sum_is_serial_sum(xs in prop::collection::vec(-1e6f32..1e6, 0..40_000), t in 1usize..6) {
         let x = Array1::from(xs);
-        let (s, c) = with_threads(t, || (k::par_sum(x.view()), k::par_sum_compensated(x.view()))).unwrap();
+        let (s, c) = Par::threads(t).install(|| (k::par_sum(x.view()), k::par_sum_compensated(x.view()))).unwrap();
         prop_assert_eq!(s.to_bits(), k::sum(x.view()).to_bits());
         prop_assert_eq!(c.to_bits(), k::sum_compensated(x.view()).to_bits());
     }
@@ -61,7 +61,7 @@ proptest! {
         let mut ab = Array2::zeros((rows, cols));
         let mut ba = Array2::zeros((rows, cols));
         k::add(a.view(), b.view(), ab.view_mut()).unwrap();
-        with_threads(2, || k::par_add(b.view(), a.view(), ba.view_mut())).unwrap().unwrap();
+        with_threads(2, || k::par_add(b.view(), a.view(), ba.view_mut())).unwrap();
         prop_assert_eq!(ab, ba);
     }
 
@@ -87,9 +87,9 @@ proptest! {
     fn blurs_keep_constants(rows in 1usize..30, cols in 1usize..30, v in -100.0f64..100.0, t in 1usize..5) {
         let src = Array2::from_elem((rows, cols), v);
         let mut dst = Array2::zeros((rows, cols));
-        with_threads(t, || k::par_gaussian_blur(src.view(), dst.view_mut())).unwrap().unwrap();
+        with_threads(t, || k::par_gaussian_blur(src.view(), dst.view_mut())).unwrap();
         prop_assert!(dst.iter().all(|&x| (x - v).abs() <= 1e-14 * v.abs().max(1.0)));
-        with_threads(t, || k::par_box_blur(src.view(), dst.view_mut())).unwrap().unwrap();
+        with_threads(t, || k::par_box_blur(src.view(), dst.view_mut())).unwrap();
         prop_assert!(dst.iter().all(|&x| (x - v).abs() <= 1e-14 * v.abs().max(1.0)));
         k::sobel(src.view(), dst.view_mut()).unwrap();
         prop_assert!(dst.iter().all(|&x| x == 0.0));
@@ -99,7 +99,7 @@ proptest! {
     #[test]
     fn monte_carlo_independent_of_threads(samples in 1u64..200_000, seed in any::<u64>(), t in 1usize..6) {
         let s = k::pi(samples, seed).unwrap();
-        let p = with_threads(t, || k::par_pi(samples, seed)).unwrap().unwrap();
+        let p = with_threads(t, || k::par_pi(samples, seed)).unwrap();
         prop_assert_eq!(s, p);
         prop_assert!(s.value >= 0.0 && s.value <= 4.0);
     }

@@ -3,7 +3,7 @@
 use ndarray::Array2;
 use parlab::ErrorKind;
 use parlab::export::{load_csv, save_csv};
-use parlab::timing::{Baseline, Bench, Compare, SizeSweep, ThreadSweep, Verdict};
+use parlab::timing::{Baseline, Bench, Compare, SizeSweep, ThreadSweep, Verdict, Work};
 use parlab::verify::Tol;
 use rayon::prelude::*;
 use std::time::Duration;
@@ -36,7 +36,11 @@ fn compare_export_and_baseline() {
     let c = Compare::new()
         .bench(quick())
         .tol(Tol::exact())
-        .throughput((3 * n * n * 4) as f64, (n * n) as f64)
+        .work(
+            Work::new()
+                .bytes((3 * n * n * 4) as f64)
+                .flops((n * n) as f64),
+        )
         .kernel("add", || add(&a, &b))
         .kernel("par_add", || par_add(&a, &b))
         .run()

@@ -369,22 +369,23 @@ mod tests {
 
     fn good_pi(samples: u64, seed: u64, threads: usize) -> f64 {
         let chunks = samples.div_ceil(MC_CHUNK);
-        let hits: u64 = crate::par::with_threads(threads, || {
-            (0..chunks)
-                .into_par_iter()
-                .map(|c| {
-                    let mut s = Stream::new(seed, c);
-                    let n = MC_CHUNK.min(samples - c * MC_CHUNK);
-                    (0..n)
-                        .filter(|_| {
-                            let (x, y) = (s.uniform(), s.uniform());
-                            x * x + y * y < 1.0
-                        })
-                        .count() as u64
-                })
-                .sum()
-        })
-        .unwrap();
+        let hits: u64 = crate::par::Par::threads(threads)
+            .install(|| {
+                (0..chunks)
+                    .into_par_iter()
+                    .map(|c| {
+                        let mut s = Stream::new(seed, c);
+                        let n = MC_CHUNK.min(samples - c * MC_CHUNK);
+                        (0..n)
+                            .filter(|_| {
+                                let (x, y) = (s.uniform(), s.uniform());
+                                x * x + y * y < 1.0
+                            })
+                            .count() as u64
+                    })
+                    .sum()
+            })
+            .unwrap();
         4.0 * hits as f64 / samples as f64
     }
 

@@ -175,7 +175,7 @@ pub fn add<T: Float, D: Dimension>(
 /// let a = Array2::from_shape_fn((1000, 300), |(i, j)| (i * j) as f32);
 /// let b = Array2::<f32>::ones((1000, 300));
 /// let mut c = Array2::zeros((1000, 300));
-/// parlab::par::with_threads(2, || parlab::kernels::par_add(a.view(), b.view(), c.view_mut()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_add(a.view(), b.view(), c.view_mut()))?;
 /// assert_eq!(c, &a + &b);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -287,7 +287,7 @@ pub fn add_assign<T: Float, D: Dimension>(
 /// use ndarray::Array2;
 /// let mut a = Array2::<f64>::ones((500, 500));
 /// let b = Array2::<f64>::ones((500, 500));
-/// parlab::par::with_threads(2, || parlab::kernels::par_add_assign(a.view_mut(), b.view()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_add_assign(a.view_mut(), b.view()))?;
 /// assert!(a.iter().all(|&x| x == 2.0));
 /// # Ok::<(), parlab::Error>(())
 /// ```

@@ -217,7 +217,7 @@ pub fn matmul_blocked<T: Float>(
 /// let mut c1 = Array2::zeros((200, 200));
 /// let mut c2 = Array2::zeros((200, 200));
 /// parlab::kernels::matmul_blocked(a.view(), a.t(), c1.view_mut())?;
-/// parlab::par::with_threads(2, || parlab::kernels::par_matmul_blocked(a.view(), a.t(), c2.view_mut()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_matmul_blocked(a.view(), a.t(), c2.view_mut()))?;
 /// assert_eq!(c1, c2);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -353,7 +353,7 @@ pub fn matmul<T: Float>(
 /// use ndarray::Array2;
 /// let a = Array2::from_shape_fn((300, 200), |(i, j)| ((i + j) % 5) as f32);
 /// let mut c = Array2::zeros((300, 300));
-/// parlab::par::with_threads(2, || parlab::kernels::par_matmul(a.view(), a.t(), c.view_mut()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_matmul(a.view(), a.t(), c.view_mut()))?;
 /// assert_eq!(c, a.dot(&a.t()));
 /// # Ok::<(), parlab::Error>(())
 /// ```

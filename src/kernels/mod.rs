@@ -15,9 +15,7 @@
 //! let mut c = Array2::zeros((300, 200));
 //! add(a.view(), b.view(), c.view_mut()).unwrap();
 //! let mut d = Array2::zeros((300, 200));
-//! parlab::par::with_threads(2, || par_add(a.view(), b.view(), d.view_mut()))
-//!     .unwrap()
-//!     .unwrap();
+//! parlab::par::with_threads(2, || par_add(a.view(), b.view(), d.view_mut())).unwrap();
 //! assert_eq!(c, d);
 //! assert_eq!(c[[299, 199]], 499.0);
 //! ```

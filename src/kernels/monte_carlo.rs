@@ -270,7 +270,7 @@ pub fn pi(samples: u64, seed: u64) -> Result<Estimate> {
 /// ```
 /// let serial = parlab::kernels::pi(300_000, 7)?;
 /// for t in 1..=4 {
-///     let p = parlab::par::with_threads(t, || parlab::kernels::par_pi(300_000, 7))??;
+///     let p = parlab::par::with_threads(t, || parlab::kernels::par_pi(300_000, 7))?;
 ///     assert_eq!(p, serial);
 /// }
 /// # Ok::<(), parlab::Error>(())
@@ -381,7 +381,7 @@ pub fn european_call(opt: &CallOption, paths: u64, seed: u64) -> Result<Estimate
 /// use parlab::kernels::{CallOption, european_call, par_european_call};
 /// let opt = CallOption { spot: 50.0, strike: 50.0, rate: 0.01, volatility: 0.3, maturity: 0.5 };
 /// let serial = european_call(&opt, 150_001, 9)?;
-/// let par = parlab::par::with_threads(3, || par_european_call(&opt, 150_001, 9))??;
+/// let par = parlab::par::with_threads(3, || par_european_call(&opt, 150_001, 9))?;
 /// assert_eq!(serial, par);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -509,7 +509,7 @@ mod tests {
             let want = pi_all_at_once(samples, 5);
             assert_eq!(pi_impl(samples, 5, false, 3).unwrap().value, want);
             assert_eq!(pi(samples, 5).unwrap().value, want);
-            let par = crate::par::with_threads(2, || pi_impl(samples, 5, true, 3)).unwrap();
+            let par = crate::par::with_threads(2, || pi_impl(samples, 5, true, 3));
             assert_eq!(par.unwrap().value, want);
             // The call's floating-point fold: blocks of 3 or 1 against one block.
             let one_block = call_impl(&OPT, samples, 8, false, BLOCK_CHUNKS).unwrap();
@@ -519,7 +519,7 @@ mod tests {
                     one_block
                 );
                 let par = crate::par::with_threads(3, || call_impl(&OPT, samples, 8, true, block));
-                assert_eq!(par.unwrap().unwrap(), one_block);
+                assert_eq!(par.unwrap(), one_block);
             }
         }
     }

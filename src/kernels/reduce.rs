@@ -397,7 +397,7 @@ pub fn sum<T: Float, D: Dimension>(a: ArrayView<'_, T, D>) -> T {
 /// let x = Array1::from_shape_fn(1_000_003, |i| 1.0 / (1.0 + i as f32));
 /// let serial = parlab::kernels::sum(x.view());
 /// for threads in 1..=4 {
-///     let p = parlab::par::with_threads(threads, || parlab::kernels::par_sum(x.view()))?;
+///     let p = parlab::par::Par::threads(threads).install(|| parlab::kernels::par_sum(x.view()))?;
 ///     assert_eq!(p.to_bits(), serial.to_bits());
 /// }
 /// # Ok::<(), parlab::Error>(())
@@ -426,7 +426,7 @@ pub fn sum_compensated<T: Float, D: Dimension>(a: ArrayView<'_, T, D>) -> T {
 ///
 /// ```
 /// let x = ndarray::Array1::from_elem(100_000, 0.1f64);
-/// let s = parlab::par::with_threads(2, || parlab::kernels::par_sum_compensated(x.view()))?;
+/// let s = parlab::par::Par::threads(2).install(|| parlab::kernels::par_sum_compensated(x.view()))?;
 /// assert_eq!(s, parlab::kernels::sum_compensated(x.view()));
 /// assert_eq!(s, 100_000.0 * 0.1);
 /// # Ok::<(), parlab::Error>(())
@@ -466,7 +466,7 @@ pub fn dot<T: Float, D: Dimension>(a: ArrayView<'_, T, D>, b: ArrayView<'_, T, D
 /// use ndarray::Array2;
 /// let a = Array2::from_shape_fn((512, 512), |(i, j)| ((i + j) % 7) as f64);
 /// let serial = parlab::kernels::dot(a.view(), a.t())?;
-/// let par = parlab::par::with_threads(3, || parlab::kernels::par_dot(a.view(), a.t()))??;
+/// let par = parlab::par::with_threads(3, || parlab::kernels::par_dot(a.view(), a.t()))?;
 /// assert_eq!(serial, par);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -512,7 +512,7 @@ pub fn dot_compensated<T: Float, D: Dimension>(
 ///
 /// ```
 /// let x = ndarray::Array1::from_elem(50_000, 0.1f32);
-/// let d = parlab::par::with_threads(2, || parlab::kernels::par_dot_compensated(x.view(), x.view()))??;
+/// let d = parlab::par::with_threads(2, || parlab::kernels::par_dot_compensated(x.view(), x.view()))?;
 /// assert_eq!(d, parlab::kernels::dot_compensated(x.view(), x.view())?);
 /// # Ok::<(), parlab::Error>(())
 /// ```

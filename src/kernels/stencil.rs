@@ -211,7 +211,7 @@ pub fn convolve3x3<T: Float>(
 /// let mut a = Array2::zeros((100, 80));
 /// let mut b = Array2::zeros((100, 80));
 /// parlab::kernels::convolve3x3(src.view(), a.view_mut(), w)?;
-/// parlab::par::with_threads(2, || parlab::kernels::par_convolve3x3(src.view(), b.view_mut(), w))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_convolve3x3(src.view(), b.view_mut(), w))?;
 /// assert_eq!(a, b);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -268,7 +268,7 @@ pub fn box_blur<T: Float>(src: ArrayView2<'_, T>, dst: ArrayViewMut2<'_, T>) -> 
 /// let src = Array2::from_shape_fn((64, 64), |(i, _)| i as f32);
 /// let (mut a, mut b) = (Array2::zeros((64, 64)), Array2::zeros((64, 64)));
 /// parlab::kernels::box_blur(src.view(), a.view_mut())?;
-/// parlab::par::with_threads(2, || parlab::kernels::par_box_blur(src.view(), b.view_mut()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_box_blur(src.view(), b.view_mut()))?;
 /// assert_eq!(a, b);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -310,7 +310,7 @@ pub fn gaussian_blur<T: Float>(src: ArrayView2<'_, T>, dst: ArrayViewMut2<'_, T>
 /// let src = Array2::from_shape_fn((50, 70), |(i, j)| ((i + j) % 9) as f64);
 /// let (mut a, mut b) = (Array2::zeros((50, 70)), Array2::zeros((50, 70)));
 /// parlab::kernels::gaussian_blur(src.view(), a.view_mut())?;
-/// parlab::par::with_threads(3, || parlab::kernels::par_gaussian_blur(src.view(), b.view_mut()))??;
+/// parlab::par::with_threads(3, || parlab::kernels::par_gaussian_blur(src.view(), b.view_mut()))?;
 /// assert_eq!(a, b);
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -355,7 +355,7 @@ pub fn sobel<T: Float>(src: ArrayView2<'_, T>, dst: ArrayViewMut2<'_, T>) -> Res
 /// let src = Array2::from_shape_fn((90, 60), |(i, j)| ((i * i + j) % 11) as f32);
 /// let (mut a, mut b) = (Array2::zeros((90, 60)), Array2::zeros((90, 60)));
 /// parlab::kernels::sobel(src.view(), a.view_mut())?;
-/// parlab::par::with_threads(2, || parlab::kernels::par_sobel(src.view(), b.view_mut()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_sobel(src.view(), b.view_mut()))?;
 /// assert_eq!(a, b);
 /// # Ok::<(), parlab::Error>(())
 /// ```

@@ -82,7 +82,9 @@ fn triad_impl<T: Float, D: Dimension>(
     Ok(())
 }
 
-/// STREAM triad `a = b + s·c`, serial.
+/// STREAM triad `a = b + s·c`, serial. As in every parlab kernel, the
+/// inputs come first and the output is the last array (`add(a, b, c)` writes
+/// `c`; `triad(b, c, a, s)` writes `a`).
 ///
 /// # Errors
 /// [`crate::ErrorKind::ShapeMismatch`] when `a`, `b`, `c` differ in shape.
@@ -92,14 +94,14 @@ fn triad_impl<T: Float, D: Dimension>(
 /// ```
 /// use ndarray::array;
 /// let mut a = array![0.0, 0.0];
-/// parlab::kernels::triad(a.view_mut(), array![1.0, 2.0].view(), array![10.0, 20.0].view(), 3.0)?;
+/// parlab::kernels::triad(array![1.0, 2.0].view(), array![10.0, 20.0].view(), a.view_mut(), 3.0)?;
 /// assert_eq!(a, array![31.0, 62.0]);
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn triad<T: Float, D: Dimension>(
-    a: ArrayViewMut<'_, T, D>,
     b: ArrayView<'_, T, D>,
     c: ArrayView<'_, T, D>,
+    a: ArrayViewMut<'_, T, D>,
     s: T,
 ) -> Result<()> {
     triad_impl(a, b, c, s, false)
@@ -118,14 +120,14 @@ pub fn triad<T: Float, D: Dimension>(
 /// let b = Array2::<f32>::ones((400, 400));
 /// let c = Array2::<f32>::ones((400, 400));
 /// let mut a = Array2::zeros((400, 400));
-/// parlab::par::with_threads(2, || parlab::kernels::par_triad(a.view_mut(), b.view(), c.view(), 2.0))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_triad(b.view(), c.view(), a.view_mut(), 2.0))?;
 /// assert!(a.iter().all(|&x| x == 3.0));
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn par_triad<T: Float, D: Dimension>(
-    a: ArrayViewMut<'_, T, D>,
     b: ArrayView<'_, T, D>,
     c: ArrayView<'_, T, D>,
+    a: ArrayViewMut<'_, T, D>,
     s: T,
 ) -> Result<()> {
     triad_impl(a, b, c, s, true)
@@ -172,7 +174,7 @@ pub fn axpy<T: Float, D: Dimension>(
 /// use ndarray::Array1;
 /// let x = Array1::<f64>::ones(100_000);
 /// let mut y = Array1::<f64>::zeros(100_000);
-/// parlab::par::with_threads(2, || parlab::kernels::par_axpy(0.5, x.view(), y.view_mut()))??;
+/// parlab::par::with_threads(2, || parlab::kernels::par_axpy(0.5, x.view(), y.view_mut()))?;
 /// assert!(y.iter().all(|&v| v == 0.5));
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -211,7 +213,7 @@ pub fn scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
 ///
 /// ```
 /// let mut a = ndarray::Array2::<f32>::ones((300, 300));
-/// parlab::par::with_threads(2, || parlab::kernels::par_scale(a.view_mut(), 0.25))?;
+/// parlab::par::Par::threads(2).install(|| parlab::kernels::par_scale(a.view_mut(), 0.25))?;
 /// assert!(a.iter().all(|&x| x == 0.25));
 /// # Ok::<(), parlab::Error>(())
 /// ```
@@ -242,7 +244,7 @@ pub fn fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
 /// ```
 /// let mut a = ndarray::Array2::<f64>::zeros((300, 300));
 /// // Fortran order and a strided view work too.
-/// parlab::par::with_threads(2, || parlab::kernels::par_fill(a.slice_mut(ndarray::s![.., ..;2]), 1.0))?;
+/// parlab::par::Par::threads(2).install(|| parlab::kernels::par_fill(a.slice_mut(ndarray::s![.., ..;2]), 1.0))?;
 /// assert_eq!(a.sum(), 300.0 * 150.0);
 /// # Ok::<(), parlab::Error>(())
 /// ```

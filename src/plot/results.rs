@@ -4,10 +4,10 @@
 use super::{Bar, Ceiling, LineChart, Series, bars, scaling, strip};
 use crate::display::Svg;
 use crate::error::Result;
-use crate::timing::{BenchResult, Comparison, Machine, Precision, Scaling, SizeScaling};
+use crate::timing::{BenchResult, Comparison, Machine, Precision, Scaling, SizeScaling, Work};
 
-/// Rate of one result given its `(bytes, flops)` per call.
-type RateFn = Box<dyn Fn(&BenchResult, (f64, f64)) -> f64>;
+/// Rate of one result given its work per call.
+type RateFn = Box<dyn Fn(&BenchResult, Work) -> f64>;
 
 /// A time unit that keeps medians readable: seconds, ms, µs or ns.
 fn time_unit(seconds: f64) -> (f64, &'static str) {
@@ -109,8 +109,8 @@ impl Scaling {
 }
 
 impl SizeScaling {
-    /// One series per kernel: `(size, y(result, (bytes, flops)))` at each size.
-    fn series_by(&self, y: impl Fn(&BenchResult, (f64, f64)) -> f64) -> Vec<Series> {
+    /// One series per kernel: `(size, y(result, work))` at each size.
+    fn series_by(&self, y: impl Fn(&BenchResult, Work) -> f64) -> Vec<Series> {
         self.names
             .iter()
             .zip(&self.results)
@@ -156,12 +156,12 @@ impl SizeScaling {
     /// As [`LineChart::draw`]; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
     /// when the sweep has no work per call (`SizeSweep::work`).
     pub fn plot_roofline(&self, machine: &Machine) -> Result<Svg> {
-        let by_bytes = self.work.iter().any(|w| w.0 > 0.0);
-        let by_flops = self.work.iter().any(|w| w.1 > 0.0);
+        let by_bytes = self.work.iter().any(|w| w.bytes_per_call().is_some());
+        let by_flops = self.work.iter().any(|w| w.flops_per_call().is_some());
         if !by_bytes && !by_flops {
             return Err(crate::Error::new(
                 crate::ErrorKind::InvalidInput,
-                "a roofline needs the work per call: give the sweep `.work(|n| (bytes, flops))`",
+                "a roofline needs the work per call: give the sweep `.work(|n| Work::new().bytes(…))`",
             ));
         }
         let threads = self
@@ -185,7 +185,10 @@ impl SizeScaling {
                     ));
                 }
             }
-            ("bandwidth (GB/s)", Box::new(|r, w| w.0 / r.median() / 1e9))
+            (
+                "bandwidth (GB/s)",
+                Box::new(|r, w| w.bytes_per_call().unwrap_or(f64::NAN) / r.median() / 1e9),
+            )
         } else {
             for t in [1, threads] {
                 if let Some(g) = machine.peak_gflops(t, Precision::F64) {
@@ -196,7 +199,10 @@ impl SizeScaling {
                 }
             }
             ceilings.dedup();
-            ("GFLOP/s", Box::new(|r, w| w.1 / r.median() / 1e9))
+            (
+                "GFLOP/s",
+                Box::new(|r, w| w.flops_per_call().unwrap_or(f64::NAN) / r.median() / 1e9),
+            )
         };
         LineChart {
             title: format!(
@@ -218,7 +224,7 @@ impl SizeScaling {
 #[cfg(test)]
 mod tests {
     use crate::plot::svg_texts;
-    use crate::timing::{BenchResult, Scaling};
+    use crate::timing::{BenchResult, Scaling, Work};
 
     fn result(name: &str, threads: usize, samples: Vec<f64>) -> BenchResult {
         let mut r = BenchResult::from_samples(name, samples, 10).unwrap();
@@ -261,7 +267,10 @@ mod tests {
             sizes: sizes.clone(),
             names: vec!["add".into(), "par_add".into()],
             results: vec![kernel("add"), kernel("par_add")],
-            work: sizes.iter().map(|&n| (24.0 * n as f64, n as f64)).collect(),
+            work: sizes
+                .iter()
+                .map(|&n| Work::new().bytes(24.0 * n as f64).flops(n as f64))
+                .collect(),
         };
         let texts = svg_texts(sweep.plot().unwrap().as_str());
         assert!(texts.iter().any(|t| t == "median time (µs)"), "{texts:?}");
@@ -305,7 +314,7 @@ mod tests {
             assert!(texts.iter().any(|x| x == t), "{t:?} missing from {texts:?}");
         }
         let no_work = SizeScaling {
-            work: vec![(0.0, 0.0); 3],
+            work: vec![Work::new(); 3],
             ..sweep
         };
         assert!(

@@ -35,6 +35,7 @@
 
 use super::stats::Summary;
 use crate::error::{Error, ErrorKind, Result};
+use crate::par::Par;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -59,7 +60,7 @@ pub struct Bench {
     batch: usize,
     confidence: f64,
     resamples: usize,
-    threads: Option<usize>,
+    par: Option<Par>,
 }
 
 impl Default for Bench {
@@ -80,17 +81,48 @@ impl Bench {
             batch: 64,
             confidence: 0.95,
             resamples: 2000,
-            threads: None,
+            par: None,
         }
     }
 
-    /// The threads the kernel uses, recorded in the result and used to pick
-    /// the machine's limit (`Throughput::vs`). By default the size of the rayon
-    /// pool the measurement runs in — which for a serial kernel outside any
-    /// local pool is every core: say `.threads(1)` for serial kernels.
-    pub fn threads(mut self, n: usize) -> Self {
-        self.threads = Some(n);
+    /// Runs the measurement on a pool of `par` threads (built before the clock
+    /// starts) and records that count in the result, where it picks the
+    /// machine's limit (`Throughput::vs`). `Par::Seq` runs on a pool of one,
+    /// so even a `par_` kernel is measured serially.
+    ///
+    /// Without it the measurement runs on the calling thread and records the
+    /// size of the pool it is in.
+    ///
+    /// ```
+    /// use parlab::par::Par;
+    /// use parlab::timing::Bench;
+    /// use std::time::Duration;
+    /// let quick = Bench::new().samples(2).warmup(Duration::ZERO).min_sample_time(Duration::from_micros(100));
+    /// let r = quick.clone().par(Par::threads(3)).run(rayon::current_num_threads)?;
+    /// assert_eq!(r.threads, 3);
+    /// assert_eq!(quick.par(Par::Seq).run(rayon::current_num_threads)?.threads, 1);
+    /// # Ok::<(), parlab::Error>(())
+    /// ```
+    pub fn par(mut self, par: Par) -> Self {
+        self.par = Some(par);
         self
+    }
+
+    /// `.par(Par::threads(n))`: runs on `n` threads and records `n`.
+    pub fn threads(self, n: usize) -> Self {
+        self.par(Par::threads(n))
+    }
+
+    /// Forgets the [`par`](Bench::par) setting: for a measurement that
+    /// already runs on the right pool, while keeping its thread count.
+    pub(crate) fn here(mut self) -> Self {
+        self.par = None;
+        self
+    }
+
+    /// The [`Par`] given with [`par`](Bench::par), if any.
+    pub fn par_setting(&self) -> Option<Par> {
+        self.par
     }
 
     /// A name carried into the result (tables, exports).
@@ -134,11 +166,25 @@ impl Bench {
 
     /// Times `f`. Its result goes through [`black_box`] so the compiler cannot
     /// skip the work, and is dropped inside the timed region (as `%timeit` does).
+    /// A closure that can fail goes to [`try_run`](Bench::try_run).
     ///
     /// # Errors
     /// [`ErrorKind::Panicked`] when `f` panics, naming the warm-up or the sample;
-    /// [`ErrorKind::InvalidInput`] for 0 samples.
-    pub fn run<R>(&self, mut f: impl FnMut() -> R) -> Result<BenchResult> {
+    /// [`ErrorKind::InvalidInput`] for 0 samples, or when `f` returns a
+    /// `Result` (timing it here would time an error path unnoticed);
+    /// [`ErrorKind::Threads`] when the pool of [`par`](Bench::par) cannot start.
+    pub fn run<R>(&self, mut f: impl FnMut() -> R + Send) -> Result<BenchResult> {
+        if super::fallible::is_result::<R>() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{} returns a Result ({}): time it with `try_run`, which stops at an Err, \
+                     instead of `run`",
+                    self.what(),
+                    std::any::type_name::<R>()
+                ),
+            ));
+        }
         self.measure(&mut |loops: u64, overhead: f64| {
             let t = Instant::now();
             for _ in 0..loops {
@@ -146,6 +192,74 @@ impl Bench {
             }
             (t.elapsed().as_secs_f64() - overhead).max(0.0)
         })
+    }
+
+    /// Times a closure that can fail, such as a parlab kernel: `f` is called
+    /// once first, and an `Err` there (or in any timed call) is returned
+    /// instead of a timing. Checking the result costs one branch per call.
+    ///
+    /// ```
+    /// use parlab::timing::Bench;
+    /// use parlab::ndarray::Array1;
+    /// use std::time::Duration;
+    /// let quick = Bench::new().samples(2).warmup(Duration::ZERO).min_sample_time(Duration::from_micros(100));
+    /// let (a, b) = (Array1::<f64>::ones(100), Array1::<f64>::ones(100));
+    /// let mut c = Array1::<f64>::zeros(100);
+    /// let r = quick.clone().try_run(|| parlab::kernels::add(a.view(), b.view(), c.view_mut()))?;
+    /// assert_eq!(r.samples.len(), 2);
+    /// let mut short = Array1::<f64>::zeros(99);
+    /// let e = quick.try_run(|| parlab::kernels::add(a.view(), b.view(), short.view_mut())).unwrap_err();
+    /// assert!(e.to_string().contains("shapes differ"), "{e}");
+    /// # Ok::<(), parlab::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `f`'s own error, else as [`run`](Bench::run).
+    pub fn try_run<R, E: Into<Error> + Send>(
+        &self,
+        mut f: impl FnMut() -> std::result::Result<R, E> + Send,
+    ) -> Result<BenchResult> {
+        let failed = |e: E| {
+            let e: Error = e.into();
+            Error::new(e.kind(), format!("{} failed: {}", self.what(), e.message()))
+        };
+        catch_panic(&mut f)
+            .map_err(|m| {
+                Error::new(
+                    ErrorKind::Panicked,
+                    format!("{} panicked: {m}", self.what()),
+                )
+            })?
+            .map_err(failed)?;
+        let mut first_error: Option<E> = None;
+        let result = self.measure(&mut |loops: u64, overhead: f64| {
+            let t = Instant::now();
+            for _ in 0..loops {
+                match f() {
+                    Ok(v) => {
+                        black_box(v);
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+            (t.elapsed().as_secs_f64() - overhead).max(0.0)
+        });
+        match first_error {
+            Some(e) => Err(failed(e)),
+            None => result,
+        }
+    }
+
+    /// "benchmark `name`", or "the benchmarked closure" without a name.
+    fn what(&self) -> String {
+        if self.name.is_empty() {
+            "the benchmarked closure".to_string()
+        } else {
+            format!("benchmark `{}`", self.name)
+        }
     }
 
     /// Times `f` on fresh inputs from `setup`, which is not timed (criterion's
@@ -168,10 +282,10 @@ impl Bench {
     ///
     /// # Errors
     /// As [`run`](Bench::run); a panic in `setup` is reported the same way.
-    pub fn run_with_setup<I, R>(
+    pub fn run_with_setup<I: Send, R: Send>(
         &self,
-        mut setup: impl FnMut() -> I,
-        mut f: impl FnMut(I) -> R,
+        mut setup: impl FnMut() -> I + Send,
+        mut f: impl FnMut(I) -> R + Send,
     ) -> Result<BenchResult> {
         let batch = self.batch as u64;
         let mut inputs: Vec<I> = Vec::new();
@@ -196,15 +310,22 @@ impl Bench {
     }
 
     /// `timed(loops, overhead)` runs `loops` calls and returns their time in seconds.
-    fn measure(&self, timed: &mut dyn FnMut(u64, f64) -> f64) -> Result<BenchResult> {
+    fn measure(&self, timed: &mut (dyn FnMut(u64, f64) -> f64 + Send)) -> Result<BenchResult> {
         if self.samples == 0 {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 "a benchmark needs at least 1 sample, got 0",
             ));
         }
+        match self.par {
+            Some(par) => par.pool()?.install(|| self.measure_here(timed)),
+            None => self.measure_here(timed),
+        }
+    }
+
+    fn measure_here(&self, timed: &mut (dyn FnMut(u64, f64) -> f64 + Send)) -> Result<BenchResult> {
         let overhead = timer_overhead();
-        let threads = self.threads.unwrap_or_else(rayon::current_num_threads);
+        let threads = rayon::current_num_threads();
         let min = self.min_sample_time.as_secs_f64();
         let mut phase = Phase::Warmup;
         let mut warmup_calls = 0u64;
@@ -241,14 +362,9 @@ impl Bench {
                 Phase::Warmup => "during the warm-up".to_string(),
                 Phase::Sample(k) => format!("in sample {} of {}", k + 1, self.samples),
             };
-            let name = if self.name.is_empty() {
-                "the benchmarked closure".to_string()
-            } else {
-                format!("benchmark `{}`", self.name)
-            };
             return Err(Error::new(
                 ErrorKind::Panicked,
-                format!("{name} panicked {when}: {message}"),
+                format!("{} panicked {when}: {message}", self.what()),
             ));
         }
         let summary = Summary::with_confidence(&samples, self.confidence, self.resamples)?;
@@ -384,27 +500,26 @@ impl BenchResult {
         }
     }
 
-    /// Rates from the work one call does: `bytes` moved to or from memory and
-    /// `flops` floating-point operations (0 for "not given"), at the median time.
+    /// Rates from the [`Work`] one call does, at the median time.
     ///
     /// ```
-    /// use parlab::timing::BenchResult;
+    /// use parlab::timing::{BenchResult, Work};
     /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
-    /// let t = r.throughput(24e6, 1e6);
+    /// let t = r.throughput(Work::new().bytes(24e6).flops(1e6));
     /// assert!((t.gb_per_s.unwrap() - 24.0).abs() < 1e-9);
     /// assert!((t.gflop_per_s.unwrap() - 1.0).abs() < 1e-9);
+    /// assert_eq!(r.throughput(Work::new().bytes(24e6)).gflop_per_s, None);
     /// ```
-    pub fn throughput(&self, bytes: f64, flops: f64) -> Throughput {
+    pub fn throughput(&self, work: Work) -> Throughput {
         let t = self.median();
-        let rate = |x: f64| (x > 0.0 && t > 0.0).then(|| x / t / 1e9);
+        let rate = |x: Option<f64>| x.filter(|_| t > 0.0).map(|x| x / t / 1e9);
         Throughput {
             name: self.name.clone(),
             seconds: t,
             threads: self.threads,
-            bytes,
-            flops,
-            gb_per_s: rate(bytes),
-            gflop_per_s: rate(flops),
+            work,
+            gb_per_s: rate(work.bytes),
+            gflop_per_s: rate(work.flops),
         }
     }
 }
@@ -437,6 +552,57 @@ impl BenchResult {
     }
 }
 
+/// The work one call of a kernel does: bytes moved to or from memory and/or
+/// floating-point operations. Either may be left out; a given value must be
+/// positive and finite (a zero, negative or NaN amount is dropped, as if not
+/// given).
+///
+/// ```
+/// use parlab::timing::Work;
+/// let n = 1024.0 * 1024.0;
+/// let add = Work::new().bytes(3.0 * 4.0 * n).flops(n); // c = a + b, f32
+/// assert_eq!(add.bytes_per_call(), Some(12.0 * n));
+/// assert_eq!(Work::new().flops_per_call(), None);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Work {
+    bytes: Option<f64>,
+    flops: Option<f64>,
+}
+
+impl Work {
+    /// No work given yet.
+    pub fn new() -> Work {
+        Work::default()
+    }
+    /// Bytes moved per call (STREAM counting: each array read or written once).
+    pub fn bytes(mut self, bytes: f64) -> Work {
+        self.bytes = (bytes > 0.0 && bytes.is_finite()).then_some(bytes);
+        self
+    }
+    /// Floating-point operations per call.
+    pub fn flops(mut self, flops: f64) -> Work {
+        self.flops = (flops > 0.0 && flops.is_finite()).then_some(flops);
+        self
+    }
+    /// The bytes per call, if given.
+    pub fn bytes_per_call(&self) -> Option<f64> {
+        self.bytes
+    }
+    /// The flops per call, if given.
+    pub fn flops_per_call(&self) -> Option<f64> {
+        self.flops
+    }
+    /// Whether neither was given.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_none() && self.flops.is_none()
+    }
+    /// FLOP per byte, when both are given.
+    pub fn intensity(&self) -> Option<f64> {
+        Some(self.flops? / self.bytes?)
+    }
+}
+
 /// Memory and arithmetic rates of a measured kernel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
@@ -446,10 +612,8 @@ pub struct Throughput {
     pub seconds: f64,
     /// Threads the measurement ran on.
     pub threads: usize,
-    /// Bytes moved per call (0 if not given).
-    pub bytes: f64,
-    /// Floating-point operations per call (0 if not given).
-    pub flops: f64,
+    /// The work per call the rates come from.
+    pub work: Work,
     /// Bandwidth, 10⁹ bytes per second.
     pub gb_per_s: Option<f64>,
     /// Arithmetic rate, 10⁹ floating-point operations per second.
@@ -470,7 +634,7 @@ impl Throughput {
     /// m.stream = vec![StreamPoint { threads: 1, copy: 30.0, add: 40.0, triad: 38.0, ..Default::default() }];
     /// m.peak = vec![PeakPoint { threads: 1, f32: 256.0, f64: 128.0 }];
     /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
-    /// let e = r.throughput(20e6, 0.0).vs(&m);
+    /// let e = r.throughput(parlab::timing::Work::new().bytes(20e6)).vs(&m);
     /// assert_eq!(e.bandwidth_fraction(), Some(0.5)); // 20 GB/s of 40
     /// ```
     pub fn vs(&self, machine: &crate::timing::Machine) -> Efficiency {
@@ -505,7 +669,7 @@ impl Throughput {
     /// }).unwrap();
     /// m.stream = vec![StreamPoint { threads: 1, read: 25.0, add: 40.0, ..Default::default() }];
     /// let r = BenchResult::from_samples("sum", vec![1e-3; 3], 1).unwrap();
-    /// let e = r.throughput(20e6, 0.0).vs_read(&m);
+    /// let e = r.throughput(parlab::timing::Work::new().bytes(20e6)).vs_read(&m);
     /// assert_eq!(e.bandwidth_fraction(), Some(0.8)); // 20 GB/s of 25
     /// assert!(e.to_string().contains("of the read limit"));
     /// ```
@@ -567,7 +731,7 @@ pub fn timer_overhead() -> f64 {
 /// # Panics
 /// When `f` panics (with a message naming the sample, not the raw panic output).
 /// Use [`try_bench`] to get an error instead.
-pub fn bench<R>(f: impl FnMut() -> R) -> BenchResult {
+pub fn bench<R>(f: impl FnMut() -> R + Send) -> BenchResult {
     match try_bench(f) {
         Ok(r) => r,
         Err(e) => panic!("{e}"),
@@ -578,7 +742,7 @@ pub fn bench<R>(f: impl FnMut() -> R) -> BenchResult {
 ///
 /// # Errors
 /// [`ErrorKind::Panicked`] when `f` panics.
-pub fn try_bench<R>(f: impl FnMut() -> R) -> Result<BenchResult> {
+pub fn try_bench<R>(f: impl FnMut() -> R + Send) -> Result<BenchResult> {
     Bench::new().run(f)
 }
 
@@ -587,9 +751,9 @@ pub fn try_bench<R>(f: impl FnMut() -> R) -> Result<BenchResult> {
 ///
 /// # Errors
 /// [`ErrorKind::Panicked`] when `setup` or `f` panics.
-pub fn try_bench_with_setup<I, R>(
-    setup: impl FnMut() -> I,
-    f: impl FnMut(I) -> R,
+pub fn try_bench_with_setup<I: Send, R: Send>(
+    setup: impl FnMut() -> I + Send,
+    f: impl FnMut(I) -> R + Send,
 ) -> Result<BenchResult> {
     Bench::new().run_with_setup(setup, f)
 }
@@ -598,7 +762,10 @@ pub fn try_bench_with_setup<I, R>(
 ///
 /// # Panics
 /// When `setup` or `f` panics.
-pub fn bench_with_setup<I, R>(setup: impl FnMut() -> I, f: impl FnMut(I) -> R) -> BenchResult {
+pub fn bench_with_setup<I: Send, R: Send>(
+    setup: impl FnMut() -> I + Send,
+    f: impl FnMut(I) -> R + Send,
+) -> BenchResult {
     match try_bench_with_setup(setup, f) {
         Ok(r) => r,
         Err(e) => panic!("{e}"),
@@ -798,13 +965,14 @@ mod tests {
         let outer = quick()
             .samples(1)
             .run(|| {
-                crate::par::with_threads(2, || {
-                    (0..2)
-                        .into_par_iter()
-                        .map(|_| quick().samples(1).run(|| 1).is_ok())
-                        .all(|ok| ok)
-                })
-                .unwrap()
+                crate::par::Par::threads(2)
+                    .install(|| {
+                        (0..2)
+                            .into_par_iter()
+                            .map(|_| quick().samples(1).run(|| 1).is_ok())
+                            .all(|ok| ok)
+                    })
+                    .unwrap()
             })
             .unwrap();
         assert_eq!(outer.samples.len(), 1);
@@ -813,17 +981,18 @@ mod tests {
     #[test]
     fn panic_in_a_rayon_worker_is_caught() {
         use rayon::prelude::*;
-        let e = crate::par::with_threads(2, || {
-            quick().run(|| {
-                (0..64).into_par_iter().for_each(|i| {
-                    if i == 63 {
-                        panic!("worker {i}")
-                    }
+        let e = crate::par::Par::threads(2)
+            .install(|| {
+                quick().run(|| {
+                    (0..64).into_par_iter().for_each(|i| {
+                        if i == 63 {
+                            panic!("worker {i}")
+                        }
+                    })
                 })
             })
-        })
-        .unwrap()
-        .unwrap_err();
+            .unwrap()
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Panicked);
         assert!(
             e.to_string().contains("during the warm-up: worker 63"),
@@ -879,14 +1048,66 @@ mod tests {
     }
 
     #[test]
+    fn a_result_is_refused_by_run_and_checked_by_try_run() {
+        let e = quick()
+            .name("k")
+            .run(|| -> Result<()> { Ok(()) })
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(
+            e.to_string().contains("benchmark `k` returns a Result"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("try_run"), "{e}");
+        let mut calls = 0;
+        let e = quick()
+            .name("k")
+            .try_run(|| {
+                calls += 1;
+                if calls > 3 {
+                    Err(Error::new(
+                        ErrorKind::ShapeMismatch,
+                        "shapes differ: a is 2, b is 3",
+                    ))
+                } else {
+                    Ok(calls)
+                }
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ShapeMismatch);
+        assert_eq!(
+            e.to_string(),
+            "benchmark `k` failed: shapes differ: a is 2, b is 3"
+        );
+        assert!(
+            !quick()
+                .try_run(|| Ok::<_, Error>(1))
+                .unwrap()
+                .samples
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn par_runs_on_its_pool_and_records_it() {
+        let r = quick().par(Par::threads(3)).run(rayon::current_num_threads);
+        let r = r.unwrap();
+        assert_eq!(r.threads, 3);
+        let seq = quick()
+            .par(Par::Seq)
+            .run(rayon::current_num_threads)
+            .unwrap();
+        assert_eq!(seq.threads, 1);
+        let e = quick().par(Par::Threads(0)).run(|| 1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Threads);
+    }
+
+    #[test]
     fn threads_are_recorded() {
-        let r = crate::par::with_threads(2, || quick().samples(1).run(|| 1))
-            .unwrap()
-            .unwrap();
+        let r = crate::par::with_threads(2, || quick().samples(1).run(|| 1)).unwrap();
         assert_eq!(r.threads, 2);
-        let serial = crate::par::with_threads(2, || quick().threads(1).samples(1).run(|| 1))
-            .unwrap()
-            .unwrap();
+        let serial =
+            crate::par::with_threads(2, || quick().threads(1).samples(1).run(|| 1)).unwrap();
         assert_eq!(serial.threads, 1, "a declared thread count wins");
     }
 }

@@ -28,20 +28,33 @@
 //! assert!(e.to_string().contains("worst at [1]: 2 vs 2.5"), "{e}");
 //! ```
 
-use super::bench::{Bench, BenchResult, catch_panic};
+use super::bench::{Bench, BenchResult, Work, catch_panic};
+use super::fallible::{KernelOutput, Written};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::Row;
+use crate::par::Par;
 use crate::verify::{Comparable, Diff, Tol, check};
 
 /// A kernel returns a fresh output, or writes into a buffer of its own (so
 /// that no allocation or copy is timed with it).
+type Returning<'a, O> = Box<dyn FnMut() -> Result<O> + Send + 'a>;
+type Writing<'a, O> = Box<dyn FnMut(&mut O) -> Result<()> + Send + 'a>;
+
 enum Kernel<'a, O> {
-    Returns(Box<dyn FnMut() -> O + 'a>),
+    Returns(Returning<'a, O>),
     Into {
         out: O,
-        f: Box<dyn FnMut(&mut O) + 'a>,
+        f: Writing<'a, O>,
         copy: fn(&O) -> O,
     },
+}
+
+/// Runs `f` on `par`'s pool, or right here without one.
+fn on<R: Send>(par: Option<Par>, f: impl FnOnce() -> R + Send) -> Result<R> {
+    match par {
+        Some(p) => p.install(f),
+        None => Ok(f()),
+    }
 }
 
 /// Builder: named kernels returning comparable outputs; [`run`](Compare::run)
@@ -50,18 +63,18 @@ pub struct Compare<'a, O> {
     bench: Bench,
     tol: Tol,
     baseline: Option<String>,
-    bytes: f64,
-    flops: f64,
+    work: Work,
     kernels: Vec<(String, Kernel<'a, O>)>,
+    pars: Vec<(String, Par)>,
 }
 
-impl<O: Comparable> Default for Compare<'_, O> {
+impl<O: Comparable + Send> Default for Compare<'_, O> {
     fn default() -> Self {
         Compare::new()
     }
 }
 
-impl<'a, O: Comparable> Compare<'a, O> {
+impl<'a, O: Comparable + Send> Compare<'a, O> {
     /// No kernels yet; default [`Bench`], tolerance `abs 1e-8, rel 1e-5`
     /// (NumPy's `allclose`), baseline the first kernel.
     pub fn new() -> Self {
@@ -69,16 +82,24 @@ impl<'a, O: Comparable> Compare<'a, O> {
             bench: Bench::new(),
             tol: Tol::new(1e-8, 1e-5),
             baseline: None,
-            bytes: 0.0,
-            flops: 0.0,
+            work: Work::new(),
             kernels: Vec::new(),
+            pars: Vec::new(),
         }
     }
 
-    /// Adds a kernel. The first one added is the reference outputs are checked against.
-    pub fn kernel(mut self, name: impl Into<String>, f: impl FnMut() -> O + 'a) -> Self {
-        self.kernels
-            .push((name.into(), Kernel::Returns(Box::new(f))));
+    /// Adds a kernel: a closure returning its output, or a `Result` of it
+    /// (then an `Err` stops the comparison with that error). The first kernel
+    /// added is the reference outputs are checked against.
+    pub fn kernel<K: KernelOutput<Output = O>>(
+        mut self,
+        name: impl Into<String>,
+        mut f: impl FnMut() -> K + Send + 'a,
+    ) -> Self {
+        self.kernels.push((
+            name.into(),
+            Kernel::Returns(Box::new(move || f().into_output())),
+        ));
         self
     }
 
@@ -101,11 +122,11 @@ impl<'a, O: Comparable> Compare<'a, O> {
     ///     .unwrap_err();
     /// assert!(c.to_string().contains("`half done` disagrees"), "{c}");
     /// ```
-    pub fn kernel_into(
+    pub fn kernel_into<W: Written>(
         mut self,
         name: impl Into<String>,
         out: O,
-        f: impl FnMut(&mut O) + 'a,
+        mut f: impl FnMut(&mut O) -> W + Send + 'a,
     ) -> Self
     where
         O: Clone,
@@ -114,10 +135,37 @@ impl<'a, O: Comparable> Compare<'a, O> {
             name.into(),
             Kernel::Into {
                 out,
-                f: Box::new(f),
+                f: Box::new(move |o| f(o).into_status()),
                 copy: O::clone,
             },
         ));
+        self
+    }
+
+    /// Runs the kernel `name` on `par` threads, and records that count with
+    /// its result (so a serial kernel is judged against the one-thread limit
+    /// and a parallel one against the limit of its threads). Kernels without
+    /// one run as the [`bench`](Compare::bench)'s `par` says, or on the
+    /// calling thread.
+    ///
+    /// ```
+    /// use parlab::par::Par;
+    /// use parlab::timing::{Bench, Compare};
+    /// use std::time::Duration;
+    /// let quick = Bench::new().samples(2).warmup(Duration::ZERO).min_sample_time(Duration::from_micros(100));
+    /// let x: Vec<f64> = (0..4096).map(f64::from).collect();
+    /// let c = Compare::new()
+    ///     .bench(quick)
+    ///     .kernel("sum", || parlab::kernels::sum(parlab::ndarray::aview1(&x)))
+    ///     .kernel("par_sum", || parlab::kernels::par_sum(parlab::ndarray::aview1(&x)))
+    ///     .par("sum", Par::Seq)
+    ///     .par("par_sum", Par::threads(2))
+    ///     .run()?;
+    /// assert_eq!((c.results[0].threads, c.results[1].threads), (1, 2));
+    /// # Ok::<(), parlab::Error>(())
+    /// ```
+    pub fn par(mut self, name: impl Into<String>, par: Par) -> Self {
+        self.pars.push((name.into(), par));
         self
     }
 
@@ -139,10 +187,9 @@ impl<'a, O: Comparable> Compare<'a, O> {
         self
     }
 
-    /// Work per call, for GB/s and GFLOP/s columns (0 for "not given").
-    pub fn throughput(mut self, bytes: f64, flops: f64) -> Self {
-        self.bytes = bytes;
-        self.flops = flops;
+    /// The work one call does, for GB/s and GFLOP/s columns.
+    pub fn work(mut self, work: Work) -> Self {
+        self.work = work;
         self
     }
 
@@ -180,9 +227,32 @@ impl<'a, O: Comparable> Compare<'a, O> {
                 )
             })?,
         };
+        if let Some((n, _)) = self.pars.iter().find(|(n, _)| !names.contains(n)) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "`par` names `{n}`, which is not one of the kernels: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        let default_par = self.bench.par_setting();
+        let pars: Vec<Option<Par>> = names
+            .iter()
+            .map(|n| {
+                self.pars
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == n)
+                    .map(|&(_, p)| p)
+                    .or(default_par)
+            })
+            .collect();
         let mut reference: Option<O> = None;
         let mut diffs = Vec::with_capacity(names.len());
-        for (name, kernel) in self.kernels.iter_mut() {
+        for ((name, kernel), &par) in self.kernels.iter_mut().zip(&pars) {
+            let failed =
+                |e: Error| Error::new(e.kind(), format!("kernel `{name}` failed: {}", e.message()));
             let panicked = |m: String| {
                 Error::new(
                     ErrorKind::Panicked,
@@ -191,9 +261,15 @@ impl<'a, O: Comparable> Compare<'a, O> {
             };
             let mut owned: Option<O> = None;
             let out: &O = match kernel {
-                Kernel::Returns(f) => owned.insert(catch_panic(&mut *f).map_err(panicked)?),
+                Kernel::Returns(f) => owned.insert(
+                    on(par, || catch_panic(&mut *f))?
+                        .map_err(panicked)?
+                        .map_err(failed)?,
+                ),
                 Kernel::Into { out, f, .. } => {
-                    catch_panic(|| f(out)).map_err(panicked)?;
+                    on(par, || catch_panic(|| f(out)))?
+                        .map_err(panicked)?
+                        .map_err(failed)?;
                     out
                 }
             };
@@ -225,11 +301,14 @@ impl<'a, O: Comparable> Compare<'a, O> {
         }
         drop(reference);
         let mut results = Vec::with_capacity(names.len());
-        for (name, kernel) in self.kernels.iter_mut() {
-            let bench = self.bench.clone().name(name.clone());
+        for ((name, kernel), &par) in self.kernels.iter_mut().zip(&pars) {
+            let mut bench = self.bench.clone().name(name.clone());
+            if let Some(p) = par {
+                bench = bench.par(p);
+            }
             results.push(match kernel {
-                Kernel::Returns(f) => bench.run(&mut *f)?,
-                Kernel::Into { out, f, .. } => bench.run(|| f(out))?,
+                Kernel::Returns(f) => bench.try_run(&mut *f)?,
+                Kernel::Into { out, f, .. } => bench.try_run(|| f(out))?,
             });
         }
         Ok(Comparison {
@@ -237,8 +316,7 @@ impl<'a, O: Comparable> Compare<'a, O> {
             baseline,
             diffs,
             tol: self.tol,
-            bytes: self.bytes,
-            flops: self.flops,
+            work: self.work,
         })
     }
 }
@@ -254,10 +332,8 @@ pub struct Comparison {
     pub diffs: Vec<Diff>,
     /// The tolerance they were checked with.
     pub tol: Tol,
-    /// Bytes per call (0 if not given).
-    pub bytes: f64,
-    /// Flops per call (0 if not given).
-    pub flops: f64,
+    /// The work per call, when given.
+    pub work: Work,
 }
 
 impl Comparison {
@@ -289,7 +365,7 @@ impl Comparison {
     pub fn vs(&self, machine: &crate::timing::Machine) -> Vec<crate::timing::Efficiency> {
         self.results
             .iter()
-            .map(|r| r.throughput(self.bytes, self.flops).vs(machine))
+            .map(|r| r.throughput(self.work).vs(machine))
             .collect()
     }
 
@@ -299,7 +375,7 @@ impl Comparison {
         for (r, (_, s)) in self.results.iter().zip(self.speedups()) {
             rows.extend(r.rows(0));
             rows.push(Row::new(&r.name, 0, r.threads, "speedup", s, "x"));
-            let t = r.throughput(self.bytes, self.flops);
+            let t = r.throughput(self.work);
             if let Some(g) = t.gb_per_s {
                 rows.push(Row::new(&r.name, 0, r.threads, "bandwidth", g, "GB/s"));
             }
@@ -354,6 +430,48 @@ mod tests {
     }
 
     #[test]
+    fn a_kernel_error_and_an_unknown_par_are_named() {
+        let e = Compare::new()
+            .bench(quick())
+            .kernel("ok", || Ok::<_, Error>(vec![1.0f64]))
+            .kernel("bad", || -> Result<Vec<f64>> {
+                Err(Error::new(
+                    ErrorKind::ShapeMismatch,
+                    "shapes differ: a is 2, c is 3",
+                ))
+            })
+            .run()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ShapeMismatch);
+        assert_eq!(
+            e.to_string(),
+            "kernel `bad` failed: shapes differ: a is 2, c is 3"
+        );
+        let e = Compare::new()
+            .kernel("a", || 1.0f64)
+            .par("b", Par::Seq)
+            .run()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`par` names `b`, which is not one of the kernels: a"),
+            "{e}"
+        );
+        let nan = vec![f64::NAN; 4];
+        let c = Compare::new()
+            .bench(quick().par(Par::threads(2)))
+            .kernel_into("fill", nan.clone(), |o| o.fill(1.0))
+            .kernel_into("fill seq", nan, |o| -> Result<()> {
+                o.fill(1.0);
+                Ok(())
+            })
+            .par("fill seq", Par::Seq)
+            .run()
+            .unwrap();
+        assert_eq!((c.results[0].threads, c.results[1].threads), (2, 1));
+    }
+
+    #[test]
     fn shapes_panics_and_names_are_checked() {
         let e = Compare::new()
             .kernel("a", || vec![1.0f64; 3])
@@ -393,7 +511,7 @@ mod tests {
         let c = Compare::new()
             .bench(quick())
             .baseline("slow")
-            .throughput(8e3, 1e3)
+            .work(Work::new().bytes(8e3).flops(1e3))
             .kernel("fast", || 1.0f64)
             .kernel("slow", || {
                 std::thread::sleep(Duration::from_micros(300));

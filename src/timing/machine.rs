@@ -1350,9 +1350,13 @@ mod tests {
         let a: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let b = vec![0.5; n];
         let mut c = vec![f64::NAN; n];
-        crate::par::with_threads(2, || limit_add_streaming(&a, &b, &mut c)).unwrap();
+        crate::par::Par::threads(2)
+            .install(|| limit_add_streaming(&a, &b, &mut c))
+            .unwrap();
         assert!(c.iter().enumerate().all(|(i, &x)| x == i as f64 + 0.5));
-        let s = crate::par::with_threads(2, || limit_read(&b)).unwrap();
+        let s = crate::par::Par::threads(2)
+            .install(|| limit_read(&b))
+            .unwrap();
         assert_eq!(s, 0.5 * n as f64);
     }
 

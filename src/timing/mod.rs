@@ -15,15 +15,17 @@
 pub mod baseline;
 pub mod bench;
 pub mod compare;
+pub mod fallible;
 pub mod machine;
 pub mod stats;
 pub mod sweep;
 
 pub use baseline::{Baseline, Change, Changes, Verdict};
 pub use bench::{
-    Bench, BenchResult, Efficiency, Throughput, bench, bench_with_setup, catch_panic,
+    Bench, BenchResult, Efficiency, Throughput, Work, bench, bench_with_setup, catch_panic,
     timer_overhead, try_bench, try_bench_with_setup,
 };
 pub use compare::{Compare, Comparison};
+pub use fallible::{KernelOutput, Written};
 pub use machine::{Machine, Precision, limit_add_streaming, limit_read};
 pub use sweep::{Scaling, SizeScaling, SizeSweep, ThreadSweep, sweep_threads};

@@ -16,10 +16,12 @@
 //! assert!(s.serial_fraction.is_some());
 //! ```
 
-use super::bench::{Bench, BenchResult, catch_panic};
+use super::bench::{Bench, BenchResult, Work, catch_panic};
+use super::fallible::{KernelOutput, Written};
 use super::stats::amdahl_serial_fraction;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::Row;
+use crate::par::Par;
 use crate::verify::{Comparable, Tol, check};
 
 /// Times one closure on local pools of several sizes.
@@ -78,9 +80,53 @@ impl ThreadSweep {
         }
         let mut results = Vec::with_capacity(self.threads.len());
         for &t in &self.threads {
-            let pool = crate::par::pool(t)?;
-            let b = self.bench.clone().name(self.name.clone());
-            results.push(pool.install(|| b.run(&mut f))?);
+            let b = self
+                .bench
+                .clone()
+                .name(self.name.clone())
+                .par(Par::Threads(t));
+            results.push(b.run(&mut f)?);
+        }
+        Ok(Scaling::from_results(self.name.clone(), results))
+    }
+
+    /// As [`run`](ThreadSweep::run) for a closure that can fail, such as a
+    /// parlab kernel: an `Err` ends the sweep with that error.
+    ///
+    /// ```
+    /// use parlab::timing::{Bench, ThreadSweep};
+    /// use parlab::ndarray::Array2;
+    /// use std::time::Duration;
+    /// let (a, b) = (Array2::<f32>::ones((256, 256)), Array2::<f32>::ones((256, 256)));
+    /// let mut c = Array2::<f32>::zeros((256, 256));
+    /// let quick = Bench::new().samples(2).warmup(Duration::ZERO).min_sample_time(Duration::from_micros(200));
+    /// let s = ThreadSweep::new([1, 2])
+    ///     .bench(quick)
+    ///     .try_run(|| parlab::kernels::par_add(a.view(), b.view(), c.view_mut()))?;
+    /// assert_eq!(s.points.len(), 2);
+    /// # Ok::<(), parlab::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `f`'s error, else as [`run`](ThreadSweep::run).
+    pub fn try_run<R, E: Into<Error> + Send>(
+        &self,
+        mut f: impl FnMut() -> std::result::Result<R, E> + Send,
+    ) -> Result<Scaling> {
+        if self.threads.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "no thread counts to sweep",
+            ));
+        }
+        let mut results = Vec::with_capacity(self.threads.len());
+        for &t in &self.threads {
+            let b = self
+                .bench
+                .clone()
+                .name(self.name.clone())
+                .par(Par::Threads(t));
+            results.push(b.try_run(&mut f)?);
         }
         Ok(Scaling::from_results(self.name.clone(), results))
     }
@@ -201,23 +247,35 @@ impl Scaling {
     }
 }
 
-/// `(bytes, flops)` per call at a size.
-type WorkFn<'a> = Box<dyn Fn(usize) -> (f64, f64) + Send + 'a>;
-type SizedKernel<'a, I, O> = Box<dyn FnMut(&I) -> O + Send + 'a>;
+/// The work per call at a size.
+type WorkFn<'a> = Box<dyn Fn(usize) -> Work + Send + 'a>;
+
+/// A kernel of a size sweep returns its output, or writes it into a buffer
+/// made for each size.
+type Returning<'a, I, O> = Box<dyn FnMut(&I) -> Result<O> + Send + 'a>;
+type Writing<'a, I, O> = Box<dyn FnMut(&I, &mut O) -> Result<()> + Send + 'a>;
+
+enum SizedKernel<'a, I, O> {
+    Returns(Returning<'a, I, O>),
+    Into {
+        make: Box<dyn FnMut(usize) -> O + Send + 'a>,
+        f: Writing<'a, I, O>,
+    },
+}
 
 /// Kernels over problem sizes, like perfplot: `setup(n)` makes the input for
 /// size `n` (not timed), every kernel runs on it, outputs are checked against
 /// the first kernel's, then each is timed.
 ///
 /// ```
-/// use parlab::timing::{Bench, SizeSweep};
+/// use parlab::timing::{Bench, SizeSweep, Work};
 /// use std::time::Duration;
 ///
 /// let r = SizeSweep::new([1_000, 10_000], |n| (0..n).map(|i| i as f64).collect::<Vec<_>>())
 ///     .bench(Bench::new().samples(3).warmup(Duration::ZERO).min_sample_time(Duration::from_millis(1)))
 ///     .kernel("sum", |v| v.iter().sum::<f64>())
 ///     .kernel("fold", |v| v.iter().fold(0.0, |a, x| a + x))
-///     .work(|n| (8.0 * n as f64, n as f64))
+///     .work(|n| Work::new().bytes(8.0 * n as f64).flops(n as f64))
 ///     .run()
 ///     .unwrap();
 /// assert_eq!(r.results.len(), 2);       // kernels
@@ -230,12 +288,11 @@ pub struct SizeSweep<'a, I, O> {
     bench: Bench,
     tol: Box<dyn Fn(usize) -> Tol + Send + 'a>,
     work: Option<WorkFn<'a>>,
-    threads: Option<usize>,
 }
 
-impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
+impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
     /// Sizes to sweep and the input for each. Closures must be `Send` so the
-    /// sweep can move into a local pool ([`threads`](SizeSweep::threads)).
+    /// sweep can move into a local pool ([`par`](SizeSweep::par)).
     pub fn new(
         sizes: impl IntoIterator<Item = usize>,
         setup: impl FnMut(usize) -> I + Send + 'a,
@@ -247,13 +304,58 @@ impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
             bench: Bench::new(),
             tol: Box::new(|_| Tol::new(1e-8, 1e-5)),
             work: None,
-            threads: None,
         }
     }
 
-    /// Adds a kernel; the first is the reference for the output checks.
-    pub fn kernel(mut self, name: impl Into<String>, f: impl FnMut(&I) -> O + Send + 'a) -> Self {
-        self.kernels.push((name.into(), Box::new(f)));
+    /// Adds a kernel returning its output, or a `Result` of it; the first is
+    /// the reference for the output checks.
+    pub fn kernel<K: KernelOutput<Output = O>>(
+        mut self,
+        name: impl Into<String>,
+        mut f: impl FnMut(&I) -> K + Send + 'a,
+    ) -> Self {
+        self.kernels.push((
+            name.into(),
+            SizedKernel::Returns(Box::new(move |i| f(i).into_output())),
+        ));
+        self
+    }
+
+    /// Adds a kernel that writes into a buffer: `make(n)` builds the buffer
+    /// for size `n` (not timed; fill it with NaN to catch a kernel that leaves
+    /// part of it unwritten), `f(input, buffer)` writes it and returns `()` or
+    /// a `Result<()>`.
+    ///
+    /// ```
+    /// use parlab::ndarray::Array1;
+    /// use parlab::timing::{Bench, SizeSweep};
+    /// use std::time::Duration;
+    /// let quick = Bench::new().samples(2).warmup(Duration::ZERO).min_sample_time(Duration::from_micros(100));
+    /// let r = SizeSweep::new([100, 1000], |n| Array1::<f64>::ones(n))
+    ///     .bench(quick)
+    ///     .kernel_into("add", |n| Array1::from_elem(n, f64::NAN), |x, out| {
+    ///         parlab::kernels::add(x.view(), x.view(), out.view_mut())
+    ///     })
+    ///     .kernel_into("par_add", |n| Array1::from_elem(n, f64::NAN), |x, out| {
+    ///         parlab::kernels::par_add(x.view(), x.view(), out.view_mut())
+    ///     })
+    ///     .run()?;
+    /// assert_eq!(r.names, ["add", "par_add"]);
+    /// # Ok::<(), parlab::Error>(())
+    /// ```
+    pub fn kernel_into<W: Written>(
+        mut self,
+        name: impl Into<String>,
+        make: impl FnMut(usize) -> O + Send + 'a,
+        mut f: impl FnMut(&I, &mut O) -> W + Send + 'a,
+    ) -> Self {
+        self.kernels.push((
+            name.into(),
+            SizedKernel::Into {
+                make: Box::new(make),
+                f: Box::new(move |i, o| f(i, o).into_status()),
+            },
+        ));
         self
     }
 
@@ -275,16 +377,22 @@ impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
         self
     }
 
-    /// `(bytes, flops)` per call at size `n`, for throughput figures.
-    pub fn work(mut self, work: impl Fn(usize) -> (f64, f64) + Send + 'a) -> Self {
+    /// The [`Work`] per call at size `n`, for throughput figures.
+    pub fn work(mut self, work: impl Fn(usize) -> Work + Send + 'a) -> Self {
         self.work = Some(Box::new(work));
         self
     }
 
-    /// Runs every size on a local pool of `n` threads (default: the calling pool).
-    pub fn threads(mut self, n: usize) -> Self {
-        self.threads = Some(n);
+    /// Runs every size on `par` threads and records that count (as
+    /// [`Bench::par`]; default: the bench's `par`, else the calling pool).
+    pub fn par(mut self, par: Par) -> Self {
+        self.bench = self.bench.par(par);
         self
+    }
+
+    /// `.par(Par::threads(n))`.
+    pub fn threads(self, n: usize) -> Self {
+        self.par(Par::threads(n))
     }
 
     /// Checks and times every kernel at every size.
@@ -294,8 +402,8 @@ impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
     /// [`ErrorKind::Panicked`] naming kernel and size; [`ErrorKind::Threads`];
     /// [`ErrorKind::InvalidInput`] without kernels or sizes.
     pub fn run(self) -> Result<SizeScaling> {
-        match self.threads {
-            Some(t) => crate::par::pool(t)?.install(move || self.run_here()),
+        match self.bench.par_setting() {
+            Some(p) => p.pool()?.install(move || self.run_here()),
             None => self.run_here(),
         }
     }
@@ -320,13 +428,38 @@ impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
             })?;
             let tol = (self.tol)(n);
             let mut reference: Option<O> = None;
-            for (name, f) in self.kernels.iter_mut() {
-                let out = catch_panic(|| f(&input)).map_err(|m| {
+            let mut buffers: Vec<Option<O>> = Vec::with_capacity(self.kernels.len());
+            for (name, kernel) in self.kernels.iter_mut() {
+                let panicked = |m: String| {
                     Error::new(
                         ErrorKind::Panicked,
                         format!("kernel `{name}` panicked at size {n}: {m}"),
                     )
-                })?;
+                };
+                let failed = |e: Error| {
+                    Error::new(
+                        e.kind(),
+                        format!("kernel `{name}` failed at size {n}: {}", e.message()),
+                    )
+                };
+                let out = match kernel {
+                    SizedKernel::Returns(f) => {
+                        buffers.push(None);
+                        catch_panic(|| f(&input))
+                            .map_err(panicked)?
+                            .map_err(failed)?
+                    }
+                    SizedKernel::Into { make, f } => {
+                        let mut buf = catch_panic(|| make(n)).map_err(panicked)?;
+                        catch_panic(|| f(&input, &mut buf))
+                            .map_err(panicked)?
+                            .map_err(failed)?;
+                        // The checked output is this buffer; the timed calls
+                        // write into a fresh one from `make`.
+                        buffers.push(Some(catch_panic(|| make(n)).map_err(panicked)?));
+                        buf
+                    }
+                };
                 match &reference {
                     None => reference = Some(out),
                     Some(r) => {
@@ -344,11 +477,19 @@ impl<'a, I, O: Comparable> SizeSweep<'a, I, O> {
                 }
             }
             drop(reference);
-            for (k, (name, f)) in self.kernels.iter_mut().enumerate() {
-                let r = self.bench.clone().name(name.clone()).run(|| f(&input))?;
+            for (k, ((name, kernel), buf)) in self.kernels.iter_mut().zip(buffers).enumerate() {
+                // Already on the sweep's pool: the bench must not build another.
+                let bench = self.bench.clone().name(name.clone()).here();
+                let r = match (kernel, buf) {
+                    (SizedKernel::Returns(f), _) => bench.try_run(|| f(&input))?,
+                    (SizedKernel::Into { f, .. }, Some(mut out)) => {
+                        bench.try_run(|| f(&input, &mut out))?
+                    }
+                    (SizedKernel::Into { .. }, None) => unreachable!("a buffer per kernel_into"),
+                };
                 results[k].push(r);
             }
-            work.push(self.work.as_ref().map_or((0.0, 0.0), |w| w(n)));
+            work.push(self.work.as_ref().map_or_else(Work::new, |w| w(n)));
         }
         Ok(SizeScaling {
             sizes: self.sizes,
@@ -368,8 +509,8 @@ pub struct SizeScaling {
     pub names: Vec<String>,
     /// `results[kernel][size]`.
     pub results: Vec<Vec<BenchResult>>,
-    /// `(bytes, flops)` per call at each size (zeros when not given).
-    pub work: Vec<(f64, f64)>,
+    /// The work per call at each size (empty [`Work`] when not given).
+    pub work: Vec<Work>,
 }
 
 impl SizeScaling {
@@ -378,9 +519,9 @@ impl SizeScaling {
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         for per_kernel in &self.results {
-            for ((r, &n), &(b, f)) in per_kernel.iter().zip(&self.sizes).zip(&self.work) {
+            for ((r, &n), &w) in per_kernel.iter().zip(&self.sizes).zip(&self.work) {
                 rows.extend(r.rows(n));
-                let t = r.throughput(b, f);
+                let t = r.throughput(w);
                 if let Some(g) = t.gb_per_s {
                     rows.push(Row::new(&r.name, n, r.threads, "bandwidth", g, "GB/s"));
                 }
@@ -495,7 +636,7 @@ mod tests {
                 rayon::current_num_threads() as f32 * 0.0 + 0.0
             })
             .tol(Tol::new(100.0, 0.0))
-            .work(|n| (4.0 * n as f64, n as f64))
+            .work(|n| Work::new().bytes(4.0 * n as f64).flops(n as f64))
             .run()
             .unwrap();
         assert_eq!(r.results[1][0].threads, 2);
