@@ -51,6 +51,11 @@ pub fn content_block(mime: &str, content: &str) -> String {
 pub struct Html(pub String);
 
 impl Html {
+    /// The HTML text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// Shows the fragment in the notebook (what evcxr calls for a cell's last value).
     pub fn evcxr_display(&self) {
         emit("text/html", &self.0);

@@ -52,21 +52,70 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes `value` as pretty JSON, atomically. The value should carry a
-/// `format_version` field for [`load_json`] to check.
+/// Writes `value` as pretty JSON, atomically. The value must carry a
+/// `format_version` field, so that [`load_json`] can read it back: a value
+/// without one is refused (results without their own field are saved with
+/// [`save_versioned`], as `Comparison::save` does).
 ///
 /// # Errors
 /// [`ErrorKind::Io`] naming the path; [`ErrorKind::Format`] if the value cannot
-/// be serialized (a map with non-string keys).
+/// be serialized (a map with non-string keys) or has no `format_version`.
 pub fn save_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| {
+    let fail = |e: serde_json::Error| {
         Error::new(
             ErrorKind::Format,
             format!("cannot serialize data for {}", path.display()),
         )
         .with_source(e)
-    })?;
+    };
+    let tree = serde_json::to_value(value).map_err(fail)?;
+    if tree
+        .get("format_version")
+        .and_then(|v| v.as_u64())
+        .is_none()
+    {
+        return Err(Error::new(
+            ErrorKind::Format,
+            format!(
+                "{}: this value has no `format_version`, so it could not be loaded back; \
+                 save it with its own `save` method",
+                path.display()
+            ),
+        ));
+    }
+    let text = serde_json::to_string_pretty(&tree).map_err(fail)?;
     write_atomic(path, text.as_bytes())
+}
+
+/// A value saved beside its format version: `{"format_version": v, ...}`.
+#[derive(Serialize, serde::Deserialize)]
+struct Versioned<T> {
+    format_version: u32,
+    #[serde(flatten)]
+    value: T,
+}
+
+/// Writes `value`, whose type has no `format_version` of its own, with
+/// `version` beside its fields, atomically; [`load_versioned`] reads it back.
+///
+/// # Errors
+/// As [`save_json`].
+pub fn save_versioned<T: Serialize>(path: &Path, value: &T, version: u32) -> Result<()> {
+    save_json(
+        path,
+        &Versioned {
+            format_version: version,
+            value,
+        },
+    )
+}
+
+/// Reads a value written by [`save_versioned`] with the same `version`.
+///
+/// # Errors
+/// As [`load_json`].
+pub fn load_versioned<T: DeserializeOwned>(path: &Path, version: u32) -> Result<T> {
+    load_json::<Versioned<T>>(path, version).map(|v| v.value)
 }
 
 /// Reads JSON written by [`save_json`], checking its `format_version` first.
@@ -76,10 +125,26 @@ pub fn save_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 /// the file when it is not JSON, has no `format_version` or another one than
 /// `version`, or does not have the expected fields.
 pub fn load_json<T: DeserializeOwned>(path: &Path, version: u32) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_text(path)?;
+    from_json_str(&text, version, &path.display().to_string())
+}
+
+/// The file as text: an unreadable file is an I/O error, one that is not
+/// UTF-8 a format error (it is not a file parlab wrote).
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
         Error::new(ErrorKind::Io, format!("cannot read {}", path.display())).with_source(e)
     })?;
-    from_json_str(&text, version, &path.display().to_string())
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Format,
+            format!(
+                "{}: not UTF-8 text (byte {} is invalid): not a file parlab wrote",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
 }
 
 /// As [`load_json`] on text already read; `origin` names it in errors.
@@ -183,9 +248,7 @@ pub fn save_csv(path: impl AsRef<Path>, rows: &[Row]) -> Result<()> {
 /// the line of the first malformed row.
 pub fn load_csv(path: impl AsRef<Path>) -> Result<Vec<Row>> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::new(ErrorKind::Io, format!("cannot read {}", path.display())).with_source(e)
-    })?;
+    let text = read_text(path)?;
     let mut r = csv::Reader::from_reader(text.as_bytes());
     r.deserialize()
         .enumerate()
@@ -335,6 +398,37 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Format);
         assert!(e.to_string().contains("r.csv: row 1"), "{e}");
         assert_eq!(to_csv(&[]).unwrap(), "name,size,threads,stat,value,unit\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unversioned_values_are_refused_and_non_utf8_is_a_format_error() {
+        let dir = std::env::temp_dir().join(format!("parlab-export-v-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("plain.json");
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Plain {
+            x: f64,
+        }
+        let e = save_json(&p, &Plain { x: 0.1 }).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Format);
+        assert!(e.to_string().contains("no `format_version`"), "{e}");
+        assert!(!p.exists(), "nothing half-written");
+        save_versioned(&p, &Plain { x: 0.1 + 0.2 }, 7).unwrap();
+        assert_eq!(
+            load_versioned::<Plain>(&p, 7).unwrap(),
+            Plain { x: 0.1 + 0.2 }
+        );
+        assert_eq!(
+            load_versioned::<Plain>(&p, 8).unwrap_err().kind(),
+            ErrorKind::Format
+        );
+        std::fs::write(&p, b"{\"format_version\": 7, \xff}").unwrap();
+        let e = load_versioned::<Plain>(&p, 7).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Format);
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+        let e = load_csv(&p).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Format);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,6 +10,35 @@ use crate::timing::{
 };
 use std::fmt;
 
+/// One rule for every result parlab shows: `Display` is its `to_text()`, and
+/// a notebook shows its `to_html()` (evcxr calls `evcxr_display` on a cell's
+/// last value).
+macro_rules! shown_as_text_and_html {
+    ($($t:ty),* $(,)?) => {$(
+        impl $t {
+            /// Shows it in a notebook as HTML (one complete block).
+            pub fn evcxr_display(&self) {
+                emit("text/html", self.to_html().as_str());
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.to_text())
+            }
+        }
+    )*};
+}
+
+shown_as_text_and_html!(
+    BenchResult,
+    Machine,
+    Comparison,
+    Scaling,
+    SizeScaling,
+    Changes
+);
+
 /// Seconds in a human unit with 3 significant digits: `812 ns`, `12.3 ms`, `1.50 s`.
 ///
 /// ```
@@ -167,17 +196,6 @@ impl BenchResult {
         }
         h.push_str("</div>");
         Html(h)
-    }
-
-    /// Shows the result in a notebook as HTML (one complete block).
-    pub fn evcxr_display(&self) {
-        emit("text/html", &self.to_html().0);
-    }
-}
-
-impl fmt::Display for BenchResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
     }
 }
 
@@ -345,17 +363,6 @@ impl Machine {
             .collect();
         Html(head + &t.0 + &notes)
     }
-
-    /// Shows the probe in a notebook as HTML.
-    pub fn evcxr_display(&self) {
-        emit("text/html", &self.to_html().0);
-    }
-}
-
-impl fmt::Display for Machine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
-    }
 }
 
 /// A plain-text table: columns padded to their widest cell, first column
@@ -487,17 +494,6 @@ impl Comparison {
         }
         Html(s)
     }
-
-    /// Shows the comparison in a notebook.
-    pub fn evcxr_display(&self) {
-        emit("text/html", &self.to_html().0);
-    }
-}
-
-impl fmt::Display for Comparison {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
-    }
 }
 
 impl Scaling {
@@ -554,17 +550,6 @@ impl Scaling {
             escape_html(&self.fit_line())
         ))
     }
-
-    /// Shows the sweep in a notebook.
-    pub fn evcxr_display(&self) {
-        emit("text/html", &self.to_html().0);
-    }
-}
-
-impl fmt::Display for Scaling {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
-    }
 }
 
 impl SizeScaling {
@@ -604,17 +589,6 @@ impl SizeScaling {
     pub fn to_html(&self) -> Html {
         let (h, rows) = self.table();
         html_table(&h.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
-    }
-
-    /// Shows the sweep in a notebook.
-    pub fn evcxr_display(&self) {
-        emit("text/html", &self.to_html().0);
-    }
-}
-
-impl fmt::Display for SizeScaling {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
     }
 }
 
@@ -725,17 +699,6 @@ impl Changes {
     /// The same as HTML.
     pub fn to_html(&self) -> Html {
         html_table(&Self::HEAD, &self.table())
-    }
-
-    /// Shows the changes in a notebook.
-    pub fn evcxr_display(&self) {
-        emit("text/html", &self.to_html().0);
-    }
-}
-
-impl fmt::Display for Changes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
     }
 }
 

@@ -23,24 +23,48 @@ use crate::error::{Error, ErrorKind, Result};
 use ndarray::{ArrayBase, Data, Dimension};
 
 /// A tolerance: `a` and `b` agree when `|a − b| ≤ abs + rel · max(|a|, |b|)`.
-/// Two NaNs agree; a NaN and a number do not.
+///
+/// NaN equals nothing, not even NaN (IEEE 754, and what notebook 04 teaches):
+/// a NaN-filled output buffer that two kernels both leave unwritten is caught.
+/// Where NaN is the expected answer, ask for it with
+/// [`nan_equal`](Tol::nan_equal) (NumPy's `allclose(..., equal_nan=True)`).
+///
+/// ```
+/// use parlab::verify::Tol;
+/// assert!(!Tol::exact().agree(f64::NAN, f64::NAN));
+/// assert!(Tol::exact().nan_equal().agree(f64::NAN, f64::NAN));
+/// assert!(!Tol::exact().nan_equal().agree(f64::NAN, 1.0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tol {
     /// Absolute part, for values near zero.
     pub abs: f64,
     /// Relative part.
     pub rel: f64,
+    /// Whether two NaNs agree (`false` unless asked for).
+    #[serde(default)]
+    pub nan_equal: bool,
 }
 
 impl Tol {
     /// A tolerance with both parts.
     pub const fn new(abs: f64, rel: f64) -> Tol {
-        Tol { abs, rel }
+        Tol {
+            abs,
+            rel,
+            nan_equal: false,
+        }
+    }
+
+    /// The same tolerance, with two NaNs counted as agreeing.
+    pub const fn nan_equal(mut self) -> Tol {
+        self.nan_equal = true;
+        self
     }
 
     /// Exact equality.
     pub const fn exact() -> Tol {
-        Tol { abs: 0.0, rel: 0.0 }
+        Tol::new(0.0, 0.0)
     }
 
     /// `eps · n` for both parts, where `eps` is the machine epsilon of `T`: the
@@ -55,13 +79,13 @@ impl Tol {
     /// ```
     pub fn eps_n<T: Element>(n: usize) -> Tol {
         let e = T::EPSILON * n.max(1) as f64;
-        Tol { abs: e, rel: e }
+        Tol::new(e, e)
     }
 
     /// Whether `a` and `b` agree within this tolerance.
     pub fn agree(&self, a: f64, b: f64) -> bool {
         if a.is_nan() || b.is_nan() {
-            return a.is_nan() && b.is_nan();
+            return self.nan_equal && a.is_nan() && b.is_nan();
         }
         if a == b {
             return true; // equal infinities
@@ -156,6 +180,7 @@ impl<T: Comparable + ?Sized> Comparable for &T {
 
 /// How two results of the same shape differ.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Diff {
     /// The common shape.
     pub shape: Vec<usize>,
@@ -256,23 +281,32 @@ pub fn check<A: Comparable + ?Sized, B: Comparable + ?Sized>(
     for (i, (&x, &y)) in va.iter().zip(&vb).enumerate() {
         if !tol.agree(x, y) {
             bad += 1;
-            let (dd, _) = elem_diff(x, y);
+            // A NaN that disagrees (with a number, or with NaN) is the worst.
+            let dd = if x.is_nan() || y.is_nan() {
+                f64::INFINITY
+            } else {
+                elem_diff(x, y).0
+            };
             if worst.is_none_or(|(_, w)| dd > w) {
                 worst = Some((i, dd));
             }
         }
     }
     if let Some((i, dd)) = worst {
+        let (x, y) = (va[i], vb[i]);
+        let hint = if x.is_nan() && y.is_nan() {
+            " — NaN equals nothing: an element neither side wrote? (Tol::nan_equal() if NaN is the expected answer)"
+        } else {
+            ""
+        };
         return Err(Error::new(
             ErrorKind::Mismatch,
             format!(
-                "{bad} of {} elements differ beyond abs {:e} + rel {:e}; worst at {:?}: {} vs {} (difference {:e})",
+                "{bad} of {} elements differ beyond abs {:e} + rel {:e}; worst at {:?}: {x} vs {y} (difference {:e}){hint}",
                 va.len(),
                 tol.abs,
                 tol.rel,
                 unravel(i, &d.shape),
-                va[i],
-                vb[i],
                 dd
             ),
         ));
@@ -298,8 +332,14 @@ mod tests {
     #[test]
     fn nan_handling() {
         let t = Tol::new(1e-9, 1e-9);
-        assert!(t.agree(f64::NAN, f64::NAN));
+        assert!(!t.agree(f64::NAN, f64::NAN), "NaN equals nothing");
+        assert!(t.nan_equal().agree(f64::NAN, f64::NAN), "unless asked for");
         assert!(!t.agree(f64::NAN, 1.0));
+        assert!(!t.nan_equal().agree(f64::NAN, 1.0));
+        let both = check(&vec![f64::NAN], &vec![f64::NAN], t).unwrap_err();
+        assert!(both.to_string().contains("NaN vs NaN"), "{both}");
+        assert!(both.to_string().contains("neither side wrote"), "{both}");
+        assert!(check(&vec![f64::NAN], &vec![f64::NAN], t.nan_equal()).is_ok());
         assert!(t.agree(f64::INFINITY, f64::INFINITY));
         assert!(!t.agree(f64::INFINITY, f64::NEG_INFINITY));
         let e = check(&vec![1.0f64, f64::NAN], &vec![1.0f64, 2.0], t).unwrap_err();

@@ -136,24 +136,32 @@ pub fn simd_level() -> u8 {
             Ok("avx2") => 1,
             _ => 2,
         };
-        #[cfg(target_arch = "x86_64")]
-        let hw = if std::arch::is_x86_feature_detected!("avx512f")
+        hardware_simd_level().min(cap)
+    })
+}
+
+/// The widest SIMD level this CPU runs, whatever `PARLAB_SIMD` says: the one
+/// detector of parlab (the kernels and the machine probe's peak both use it).
+/// AVX-512 needs `avx512f` and `avx512vl` (the 256-bit forms the kernels use)
+/// besides AVX2 and FMA.
+pub fn hardware_simd_level() -> u8 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let avx2 = std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma");
+        if avx2
+            && std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
         {
             2
-        } else if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
+        } else if avx2 {
             1
         } else {
             0
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let hw = 0;
-        hw.min(cap)
-    })
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    0
 }
 
 /// How many contiguous parts a parallel element-wise kernel cuts `len`

@@ -191,7 +191,7 @@ impl SizeScaling {
             )
         } else {
             for t in [1, threads] {
-                if let Some(g) = machine.peak_gflops(t, Precision::F64) {
+                if let Ok(g) = machine.peak_gflops(t, Precision::F64) {
                     ceilings.push(Ceiling::new(
                         format!("f64 peak, {t} thread{}", if t == 1 { "" } else { "s" }),
                         g,

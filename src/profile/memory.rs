@@ -34,16 +34,16 @@ impl MemReport {
     }
 
     /// The report as one HTML line for notebooks.
-    pub fn to_html(&self) -> String {
-        format!(
+    pub fn to_html(&self) -> crate::display::Html {
+        crate::display::Html(format!(
             "<p><code>{}</code></p>",
             crate::display::escape_html(&self.to_string())
-        )
+        ))
     }
 
     /// Shows the report in a notebook.
     pub fn evcxr_display(&self) {
-        crate::display::emit("text/html", &self.to_html());
+        crate::display::emit("text/html", self.to_html().as_str());
     }
 }
 

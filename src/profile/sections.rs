@@ -320,7 +320,7 @@ impl Profile {
     }
 
     /// The profile as an HTML table (what a notebook shows).
-    pub fn to_html(&self) -> String {
+    pub fn to_html(&self) -> crate::display::Html {
         let rows: Vec<Vec<String>> = self
             .rows
             .iter()
@@ -343,12 +343,11 @@ impl Profile {
             &["section", "calls", "total", "self", "mean", "share"],
             &rows,
         )
-        .0
     }
 
     /// Shows the profile in a notebook.
     pub fn evcxr_display(&self) {
-        crate::display::emit("text/html", &self.to_html());
+        crate::display::emit("text/html", self.to_html().as_str());
     }
 }
 
@@ -475,6 +474,6 @@ mod tests {
         let p = prof.report();
         let text = p.to_string();
         assert!(text.contains("load") && text.contains("  parse"), "{text}");
-        assert!(p.to_html().contains("<td>\u{2003}parse</td>"));
+        assert!(p.to_html().as_str().contains("<td>\u{2003}parse</td>"));
     }
 }

@@ -403,6 +403,7 @@ enum Phase {
 ///
 /// All times are in seconds **per call** (one loop iteration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BenchResult {
     /// The name given with [`Bench::name`] (may be empty).
     pub name: String,
@@ -605,6 +606,7 @@ impl Work {
 
 /// Memory and arithmetic rates of a measured kernel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Throughput {
     /// Name of the benchmark.
     pub name: String,
@@ -635,7 +637,7 @@ impl Throughput {
     /// m.peak = vec![PeakPoint { threads: 1, f32: 256.0, f64: 128.0 }];
     /// let r = BenchResult::from_samples("add", vec![1e-3; 3], 1).unwrap();
     /// let e = r.throughput(parlab::timing::Work::new().bytes(20e6)).vs(&m);
-    /// assert_eq!(e.bandwidth_fraction(), Some(0.5)); // 20 GB/s of 40
+    /// assert_eq!(e.bandwidth_fraction().ok(), Some(0.5)); // 20 GB/s of 40
     /// ```
     pub fn vs(&self, machine: &crate::timing::Machine) -> Efficiency {
         self.vs_precision(machine, crate::timing::machine::Precision::F64)
@@ -649,8 +651,8 @@ impl Throughput {
     ) -> Efficiency {
         Efficiency {
             throughput: self.clone(),
-            bandwidth_limit: machine.bandwidth(self.threads),
-            peak_gflops: machine.peak_gflops(self.threads, precision),
+            bandwidth_limit: machine.bandwidth(self.threads).ok(),
+            peak_gflops: machine.peak_gflops(self.threads, precision).ok(),
             precision_f32: precision == crate::timing::machine::Precision::F32,
             reads_only: false,
         }
@@ -670,12 +672,12 @@ impl Throughput {
     /// m.stream = vec![StreamPoint { threads: 1, read: 25.0, add: 40.0, ..Default::default() }];
     /// let r = BenchResult::from_samples("sum", vec![1e-3; 3], 1).unwrap();
     /// let e = r.throughput(parlab::timing::Work::new().bytes(20e6)).vs_read(&m);
-    /// assert_eq!(e.bandwidth_fraction(), Some(0.8)); // 20 GB/s of 25
+    /// assert_eq!(e.bandwidth_fraction().ok(), Some(0.8)); // 20 GB/s of 25
     /// assert!(e.to_string().contains("of the read limit"));
     /// ```
     pub fn vs_read(&self, machine: &crate::timing::Machine) -> Efficiency {
         Efficiency {
-            bandwidth_limit: machine.read_bandwidth(self.threads),
+            bandwidth_limit: machine.read_bandwidth(self.threads).ok(),
             reads_only: true,
             ..self.vs(machine)
         }
@@ -684,6 +686,7 @@ impl Throughput {
 
 /// A kernel's rates next to the machine's limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Efficiency {
     /// The kernel's rates.
     pub throughput: Throughput,
@@ -702,12 +705,50 @@ pub struct Efficiency {
 
 impl Efficiency {
     /// Fraction of that limit reached (above 1 when data stays in cache).
-    pub fn bandwidth_fraction(&self) -> Option<f64> {
-        Some(self.throughput.gb_per_s? / self.bandwidth_limit?)
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when no bytes per call were given, or the
+    /// machine has no bandwidth figures.
+    pub fn bandwidth_fraction(&self) -> Result<f64> {
+        let g = self
+            .throughput
+            .gb_per_s
+            .ok_or_else(|| self.missing("bytes"))?;
+        let l = self
+            .bandwidth_limit
+            .ok_or_else(|| self.missing("bandwidth"))?;
+        Ok(g / l)
     }
     /// Fraction of peak FLOP/s reached.
-    pub fn peak_fraction(&self) -> Option<f64> {
-        Some(self.throughput.gflop_per_s? / self.peak_gflops?)
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when no flops per call were given, or the
+    /// machine has no peak figures.
+    pub fn peak_fraction(&self) -> Result<f64> {
+        let g = self
+            .throughput
+            .gflop_per_s
+            .ok_or_else(|| self.missing("flops"))?;
+        let l = self.peak_gflops.ok_or_else(|| self.missing("peak"))?;
+        Ok(g / l)
+    }
+
+    fn missing(&self, what: &str) -> Error {
+        let name = &self.throughput.name;
+        let name = if name.is_empty() {
+            "the kernel".to_string()
+        } else {
+            format!("`{name}`")
+        };
+        Error::new(
+            ErrorKind::InvalidInput,
+            match what {
+                "bytes" | "flops" => format!(
+                    "no {what} per call were given for {name}: pass a `Work::new().{what}(…)`"
+                ),
+                _ => format!("the Machine has no {what} figures to judge {name} against"),
+            },
+        )
     }
 }
 

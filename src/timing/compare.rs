@@ -33,7 +33,7 @@ use super::fallible::{KernelOutput, Written};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::Row;
 use crate::par::Par;
-use crate::verify::{Comparable, Diff, Tol, check};
+use crate::verify::{Comparable, Diff, Tol, check, diff};
 
 /// A kernel returns a fresh output, or writes into a buffer of its own (so
 /// that no allocation or copy is timed with it).
@@ -275,7 +275,7 @@ impl<'a, O: Comparable + Send> Compare<'a, O> {
             };
             match &reference {
                 None => {
-                    diffs.push(check(out, out, Tol::exact())?);
+                    diffs.push(diff(out, out)?);
                     reference = Some(match (owned, kernel) {
                         (Some(o), _) => o,
                         (None, Kernel::Into { out, copy, .. }) => copy(out),
@@ -323,6 +323,7 @@ impl<'a, O: Comparable + Send> Compare<'a, O> {
 
 /// Timed, verified kernels.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Comparison {
     /// One result per kernel, in the order added.
     pub results: Vec<BenchResult>,
@@ -336,7 +337,28 @@ pub struct Comparison {
     pub work: Work,
 }
 
+/// The `format_version` a saved [`Comparison`] carries.
+pub const COMPARISON_FORMAT_VERSION: u32 = 1;
+
 impl Comparison {
+    /// Saves as JSON with its format version, atomically; [`load`](Comparison::load)
+    /// reads it back bit for bit.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] naming the path.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::export::save_versioned(path.as_ref(), self, COMPARISON_FORMAT_VERSION)
+    }
+
+    /// Loads what [`save`](Comparison::save) wrote.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when unreadable; [`ErrorKind::Format`] naming the file
+    /// when it is not such a file, or of another format version.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Comparison> {
+        crate::export::load_versioned(path.as_ref(), COMPARISON_FORMAT_VERSION)
+    }
+
     /// Median time of the baseline over that of `name` (> 1: faster than the baseline).
     pub fn speedup(&self, name: &str) -> Option<f64> {
         let r = self.results.iter().find(|r| r.name == name)?;
@@ -427,6 +449,24 @@ mod tests {
             "{m}"
         );
         assert_eq!(calls, 0, "checking stops at the first disagreement");
+    }
+
+    #[test]
+    fn a_comparison_saves_and_loads_bit_for_bit() {
+        let c = Compare::new()
+            .bench(quick())
+            .kernel("a", || vec![0.1f64 + 0.2])
+            .kernel("b", || vec![0.3f64])
+            .tol(Tol::new(1e-15, 0.0))
+            .work(Work::new().bytes(0.1 + 0.7).flops(1.0 / 3.0))
+            .run()
+            .unwrap();
+        let p = std::env::temp_dir().join(format!("parlab-cmp-{}.json", std::process::id()));
+        c.save(&p).unwrap();
+        assert_eq!(Comparison::load(&p).unwrap(), c);
+        let e = crate::timing::Baseline::load(&p).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Format);
+        std::fs::remove_file(&p).unwrap();
     }
 
     #[test]

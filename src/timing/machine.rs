@@ -406,20 +406,35 @@ impl Machine {
     /// The physical limit of an add (and of a triad, which moves the same
     /// bytes) on `threads` threads, GB/s counted as STREAM counts: the faster
     /// of ordinary and streaming stores. Measured on the largest count ≤
-    /// `threads`; `None` if nothing was measured.
-    pub fn bandwidth(&self, threads: usize) -> Option<f64> {
+    /// `threads` (the smallest measured one when `threads` is below all).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when the probe measured no bandwidth at all
+    /// (a `Machine` built or loaded without it).
+    pub fn bandwidth(&self, threads: usize) -> Result<f64> {
         self.stream_point(threads).map(StreamPoint::add_limit)
     }
 
     /// Read-only bandwidth from memory on `threads` threads (GB/s): the limit
     /// of a sum or a dot product.
-    pub fn read_bandwidth(&self, threads: usize) -> Option<f64> {
+    ///
+    /// # Errors
+    /// As [`bandwidth`](Machine::bandwidth).
+    pub fn read_bandwidth(&self, threads: usize) -> Result<f64> {
         self.stream_point(threads).map(|p| p.read)
     }
 
     /// All figures for `threads` threads (the largest measured count ≤ it).
-    pub fn stream_point(&self, threads: usize) -> Option<&StreamPoint> {
-        nearest(&self.stream, threads, |p| p.threads)
+    ///
+    /// # Errors
+    /// As [`bandwidth`](Machine::bandwidth).
+    pub fn stream_point(&self, threads: usize) -> Result<&StreamPoint> {
+        nearest(&self.stream, threads, |p| p.threads).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("this Machine has no bandwidth figures (for {threads} threads or any other): probe it"),
+            )
+        })
     }
 
     /// Whether arrays of `bytes` in all come from memory rather than from a
@@ -462,11 +477,21 @@ impl Machine {
     }
 
     /// Peak GFLOP/s on `threads` threads (or the largest measured count below it).
-    pub fn peak_gflops(&self, threads: usize, precision: Precision) -> Option<f64> {
-        nearest(&self.peak, threads, |p| p.threads).map(|p| match precision {
-            Precision::F32 => p.f32,
-            Precision::F64 => p.f64,
-        })
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when the probe measured no peak at all.
+    pub fn peak_gflops(&self, threads: usize, precision: Precision) -> Result<f64> {
+        nearest(&self.peak, threads, |p| p.threads)
+            .map(|p| match precision {
+                Precision::F32 => p.f32,
+                Precision::F64 => p.f64,
+            })
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("this Machine has no peak FLOP/s figures (for {threads} threads or any other): probe it"),
+                )
+            })
     }
 
     /// Saves as JSON, atomically (a temporary file, then rename).
@@ -799,16 +824,10 @@ enum Isa {
 impl Isa {
     fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Isa::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Isa::Avx2Fma;
-            }
-            Isa::Sse2
+        match crate::kernels::hardware_simd_level() {
+            2 => Isa::Avx512,
+            1 => Isa::Avx2Fma,
+            _ => Isa::Sse2,
         }
         #[cfg(not(target_arch = "x86_64"))]
         Isa::Scalar
@@ -1171,10 +1190,10 @@ mod tests {
             assert!(p.f32 > 0.0 && p.f64 > 0.0, "{p:?}");
         }
         assert!(!m.cpu_model.is_empty());
-        assert_eq!(m.bandwidth(1), Some(m.stream[0].add_limit()));
-        assert_eq!(m.bandwidth(64), Some(m.stream[1].add_limit()));
-        assert_eq!(m.read_bandwidth(1), Some(m.stream[0].read));
-        assert_eq!(m.peak_gflops(2, Precision::F64), Some(m.peak[1].f64));
+        assert_eq!(m.bandwidth(1).ok(), Some(m.stream[0].add_limit()));
+        assert_eq!(m.bandwidth(64).ok(), Some(m.stream[1].add_limit()));
+        assert_eq!(m.read_bandwidth(1).ok(), Some(m.stream[0].read));
+        assert_eq!(m.peak_gflops(2, Precision::F64).ok(), Some(m.peak[1].f64));
     }
 
     #[test]

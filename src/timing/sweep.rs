@@ -142,6 +142,7 @@ pub fn sweep_threads<R>(threads: &[usize], f: impl FnMut() -> R + Send) -> Resul
 
 /// One thread count of a [`Scaling`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ScalingPoint {
     /// Threads.
     pub threads: usize,
@@ -157,6 +158,7 @@ pub struct ScalingPoint {
 
 /// Strong scaling: one kernel, several thread counts.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Scaling {
     /// Name of the kernel.
     pub name: String,
@@ -170,7 +172,28 @@ pub struct Scaling {
     pub serial_fraction: Option<f64>,
 }
 
+/// The `format_version` a saved [`Scaling`] carries.
+pub const SCALING_FORMAT_VERSION: u32 = 1;
+
 impl Scaling {
+    /// Saves as JSON with its format version, atomically; [`load`](Scaling::load)
+    /// reads it back bit for bit.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] naming the path.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::export::save_versioned(path.as_ref(), self, SCALING_FORMAT_VERSION)
+    }
+
+    /// Loads what [`save`](Scaling::save) wrote.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when unreadable; [`ErrorKind::Format`] naming the file
+    /// when it is not such a file, or of another format version.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Scaling> {
+        crate::export::load_versioned(path.as_ref(), SCALING_FORMAT_VERSION)
+    }
+
     /// Speedups and the Amdahl fit from measurements (one per thread count).
     ///
     /// # Panics
@@ -502,6 +525,7 @@ impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
 
 /// Results of a [`SizeSweep`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SizeScaling {
     /// The sizes, in order.
     pub sizes: Vec<usize>,
@@ -513,7 +537,28 @@ pub struct SizeScaling {
     pub work: Vec<Work>,
 }
 
+/// The `format_version` a saved [`SizeScaling`] carries.
+pub const SIZE_SCALING_FORMAT_VERSION: u32 = 1;
+
 impl SizeScaling {
+    /// Saves as JSON with its format version, atomically; [`load`](SizeScaling::load)
+    /// reads it back bit for bit.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] naming the path.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::export::save_versioned(path.as_ref(), self, SIZE_SCALING_FORMAT_VERSION)
+    }
+
+    /// Loads what [`save`](SizeScaling::save) wrote.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] when unreadable; [`ErrorKind::Format`] naming the file
+    /// when it is not such a file, or of another format version.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<SizeScaling> {
+        crate::export::load_versioned(path.as_ref(), SIZE_SCALING_FORMAT_VERSION)
+    }
+
     /// Flat rows: timing statistics per kernel and size, plus GB/s and GFLOP/s
     /// when the work was given.
     pub fn rows(&self) -> Vec<Row> {

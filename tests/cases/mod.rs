@@ -94,9 +94,9 @@ impl<T: Float> Mat<T> {
     /// matrix for every layout).
     pub fn random(shape: (usize, usize), layout: Layout, seed: u64) -> Self {
         let mut m = Self::zeros(shape, layout);
-        let mut g = SplitMix(seed);
+        let mut g = SplitMix64::new(seed);
         for x in m.view_mut().iter_mut() {
-            *x = T::from_f64(g.uniform() * 2.0 - 1.0);
+            *x = T::from_f64(g.next_f64() * 2.0 - 1.0);
         }
         m
     }
@@ -124,22 +124,9 @@ impl<T: Float> Mat<T> {
     }
 }
 
-/// SplitMix64: a tiny seeded generator for test data.
-pub struct SplitMix(pub u64);
-
-impl SplitMix {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+/// The seeded generator of test data: parlab's own (one SplitMix64 in the
+/// project).
+pub use parlab::timing::stats::SplitMix64;
 
 /// Every (shape, layout of a, layout of b, layout of out) combination the
 /// element-wise tests run: all three in the same layout (the fast path), and
