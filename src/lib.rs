@@ -99,6 +99,11 @@ pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};
 
+/// The README's Rust quick-start, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The ndarray version parlab is built with: use `parlab::ndarray` in notebooks
 /// so that arrays and kernels agree on one version.
 pub use ndarray;

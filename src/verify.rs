@@ -20,6 +20,7 @@
 //! ```
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::kernels::Float;
 use ndarray::{ArrayBase, Data, Dimension};
 
 /// A tolerance: `a` and `b` agree when `|a − b| ≤ abs + rel · max(|a|, |b|)`.
@@ -77,8 +78,8 @@ impl Tol {
     /// assert_eq!(t.rel, f32::EPSILON as f64 * 1000.0);
     /// assert!(t.agree(1000.0, 1000.05));
     /// ```
-    pub fn eps_n<T: Element>(n: usize) -> Tol {
-        let e = T::EPSILON * n.max(1) as f64;
+    pub fn eps_n<T: Float>(n: usize) -> Tol {
+        let e = T::EPSILON.to_f64() * n.max(1) as f64;
         Tol::new(e, e)
     }
 
@@ -97,28 +98,6 @@ impl Tol {
     }
 }
 
-/// Element types that can be compared: `f32` and `f64`.
-pub trait Element: Copy {
-    /// Machine epsilon as `f64`.
-    const EPSILON: f64;
-    /// The value as `f64` (exact for both types).
-    fn to_f64(self) -> f64;
-}
-
-impl Element for f32 {
-    const EPSILON: f64 = f32::EPSILON as f64;
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-impl Element for f64 {
-    const EPSILON: f64 = f64::EPSILON;
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
-
 /// Outputs that can be compared element by element: ndarray arrays of any
 /// dimension, `Vec`s and slices of `f32`/`f64`, and single `f32`/`f64` values.
 pub trait Comparable {
@@ -128,7 +107,7 @@ pub trait Comparable {
     fn values(&self) -> Vec<f64>;
 }
 
-impl<A: Element, S: Data<Elem = A>, D: Dimension> Comparable for ArrayBase<S, D> {
+impl<A: Float, S: Data<Elem = A>, D: Dimension> Comparable for ArrayBase<S, D> {
     fn shape(&self) -> Vec<usize> {
         ArrayBase::shape(self).to_vec()
     }
@@ -137,7 +116,7 @@ impl<A: Element, S: Data<Elem = A>, D: Dimension> Comparable for ArrayBase<S, D>
     }
 }
 
-impl<A: Element> Comparable for [A] {
+impl<A: Float> Comparable for [A] {
     fn shape(&self) -> Vec<usize> {
         vec![self.len()]
     }
@@ -146,7 +125,7 @@ impl<A: Element> Comparable for [A] {
     }
 }
 
-impl<A: Element> Comparable for Vec<A> {
+impl<A: Float> Comparable for Vec<A> {
     fn shape(&self) -> Vec<usize> {
         vec![self.len()]
     }
