@@ -119,6 +119,24 @@ pub fn fmt_count(n: u64) -> String {
     out
 }
 
+/// `CPU 1.9 ms per call = 1.96 cores kept busy (of 2 threads); 0.1 context
+/// switches, 0 page faults per call`.
+fn cpu_line(c: &crate::timing::CpuUsage, threads: usize) -> String {
+    let busy = if threads > 1 && c.parallelism < 0.75 * threads as f64 {
+        format!(" — fewer than the {threads} threads: they waited, or other programs had the cores")
+    } else {
+        String::new()
+    };
+    format!(
+        "CPU {} per call = {:.2} cores kept busy (of {threads} thread{}){busy}; {} context switches, {} page faults per call",
+        fmt_seconds(c.cpu_per_call),
+        c.parallelism,
+        if threads == 1 { "" } else { "s" },
+        sig3(c.context_switches_per_call),
+        sig3(c.page_faults_per_call),
+    )
+}
+
 impl BenchResult {
     /// One line: `12.3 ms ± 0.4 ms per loop (median ± IQR/2 of 7 runs, 10 loops each)`,
     /// followed by a second line with the noise warning when there is one.
@@ -138,11 +156,23 @@ impl BenchResult {
             plus_minus(self.median(), self.iqr() / 2.0),
             self.samples.len(),
         ));
-        if let Some(w) = self.noise_warning() {
+        if let Some(c) = &self.cpu {
+            s.push('\n');
+            s.push_str(&cpu_line(c, self.threads));
+        }
+        for w in self.warnings() {
             s.push('\n');
             s.push_str(&w);
         }
         s
+    }
+
+    /// The noise warning and the contention warning, when there are any.
+    pub fn warnings(&self) -> Vec<String> {
+        self.noise_warning()
+            .into_iter()
+            .chain(self.contention.clone())
+            .collect()
     }
 
     /// An HTML table of the statistics, with the noise warning if any.
@@ -176,6 +206,25 @@ impl BenchResult {
             ],
             vec!["threads".into(), self.threads.to_string()],
         ];
+        let mut rows = rows;
+        if let Some(c) = &self.cpu {
+            rows.push(vec![
+                "CPU time per call".into(),
+                fmt_seconds(c.cpu_per_call),
+            ]);
+            rows.push(vec![
+                "CPU ÷ wall (cores kept busy)".into(),
+                format!("{:.2}", c.parallelism),
+            ]);
+            rows.push(vec![
+                "context switches / page faults per call".into(),
+                format!(
+                    "{} / {}",
+                    sig3(c.context_switches_per_call),
+                    sig3(c.page_faults_per_call)
+                ),
+            ]);
+        }
         let title = if self.name.is_empty() {
             "benchmark".to_string()
         } else {
@@ -188,7 +237,7 @@ impl BenchResult {
         );
         h.push_str(" per loop (median ± IQR/2)\n");
         h.push_str(&html_table(&["statistic", "value"], &rows).0);
-        if let Some(w) = self.noise_warning() {
+        for w in self.warnings() {
             h.push_str(&format!(
                 "\n<p style=\"color:#b45309\">⚠ {}</p>",
                 escape_html(&w)
@@ -412,6 +461,11 @@ impl Comparison {
         let bw = self.work.bytes_per_call().is_some();
         let fl = self.work.flops_per_call().is_some();
         let mut head = vec!["kernel", "median", "± IQR/2", "speedup", "max |diff|"];
+        let cpu = self.results.iter().all(|r| r.cpu.is_some());
+        if cpu {
+            head.push("threads");
+            head.push("cores busy");
+        }
         if bw {
             head.push("GB/s");
         }
@@ -440,6 +494,10 @@ impl Comparison {
                         format!("{:.1e}", d.max_abs)
                     },
                 ];
+                if let (true, Some(c)) = (cpu, &r.cpu) {
+                    row.push(r.threads.to_string());
+                    row.push(format!("{:.2}", c.parallelism));
+                }
                 let t = r.throughput(self.work);
                 if bw {
                     row.push(opt(t.gb_per_s, sig3));
@@ -456,7 +514,7 @@ impl Comparison {
     fn warnings(&self) -> Vec<String> {
         self.results
             .iter()
-            .filter_map(|r| r.noise_warning().map(|w| format!("{}: {w}", r.name)))
+            .flat_map(|r| r.warnings().into_iter().map(|w| format!("{}: {w}", r.name)))
             .collect()
     }
 
@@ -507,6 +565,7 @@ impl Scaling {
                     fmt_seconds(p.result.iqr() / 2.0),
                     format!("{}×", sig3(p.speedup)),
                     pct(p.efficiency),
+                    opt(p.result.cpu.map(|c| c.parallelism), |x| format!("{x:.2}")),
                     opt(p.amdahl, |a| format!("{}×", sig3(a))),
                 ]
             })
@@ -515,21 +574,33 @@ impl Scaling {
 
     fn fit_line(&self) -> String {
         match self.serial_fraction {
+            Some(s) if s <= 0.0 => format!(
+                "Amdahl fit: no serial part seen (the fit gives {}, below 0: speed-ups at or \
+                 above ideal), so these points set no bound on the speed-up.",
+                pct(s)
+            ),
+            Some(s) if s >= 1.0 => format!(
+                "Amdahl fit: serial fraction {} — more threads made it no faster or slower, \
+                 which serial code cannot do: a shared limit (memory bandwidth) or other \
+                 programs on the cores, not Amdahl's law.",
+                pct(s)
+            ),
             Some(s) => format!(
                 "Amdahl fit: serial fraction {} → at most {}× on any number of threads.",
                 pct(s),
-                if s > 0.0 { sig3(1.0 / s) } else { "∞".into() }
+                sig3(1.0 / s)
             ),
             None => "No Amdahl fit: it needs a 1-thread point and a parallel one.".into(),
         }
     }
 
-    const HEAD: [&'static str; 6] = [
+    const HEAD: [&'static str; 7] = [
         "threads",
         "median",
         "± IQR/2",
         "speedup",
         "efficiency",
+        "cores busy",
         "Amdahl",
     ];
 

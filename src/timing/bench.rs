@@ -331,6 +331,7 @@ impl Bench {
         let mut warmup_calls = 0u64;
         let mut loops = 1u64;
         let mut samples = Vec::with_capacity(self.samples);
+        let (mut load, mut usage_before, mut wall_seconds) = (None, None, 0.0);
         let outcome = catch_panic(|| {
             // Calibration doubles as warm-up: 1, 2, 5, 10, 20, 50, … calls,
             // jumping ahead when a sample is far too short.
@@ -352,10 +353,14 @@ impl Bench {
                 timed(loops, overhead);
                 warmup_calls += loops;
             }
+            load = super::cpu::load_average();
+            usage_before = super::cpu::Usage::now();
+            let wall = Instant::now();
             for k in 0..self.samples {
                 phase = Phase::Sample(k);
                 samples.push(timed(loops, overhead) / loops as f64);
             }
+            wall_seconds = wall.elapsed().as_secs_f64();
         });
         if let Err(message) = outcome {
             let when = match phase {
@@ -368,6 +373,10 @@ impl Bench {
             ));
         }
         let summary = Summary::with_confidence(&samples, self.confidence, self.resamples)?;
+        let calls = loops * self.samples as u64;
+        let cpu = usage_before
+            .zip(super::cpu::Usage::now())
+            .map(|(b, a)| super::cpu::CpuUsage::between(b, a, wall_seconds, calls));
         Ok(BenchResult {
             name: self.name.clone(),
             samples,
@@ -376,6 +385,8 @@ impl Bench {
             timer_overhead: overhead,
             threads,
             summary,
+            cpu,
+            contention: super::cpu::contention_warning(threads, load),
         })
     }
 }
@@ -421,6 +432,16 @@ pub struct BenchResult {
     pub threads: usize,
     /// Statistics of [`samples`](Self::samples).
     pub summary: Summary,
+    /// CPU time, effective parallelism, context switches and page faults
+    /// over the samples (`None` when not measured, e.g. loaded from an older
+    /// file or built with [`from_samples`](BenchResult::from_samples)).
+    #[serde(default)]
+    pub cpu: Option<super::cpu::CpuUsage>,
+    /// Why the thread count may not be what ran at once: more threads than
+    /// the process may use, or a busy machine (see
+    /// [`contention_warning`](super::cpu::contention_warning)).
+    #[serde(default)]
+    pub contention: Option<String>,
 }
 
 impl BenchResult {
@@ -439,6 +460,8 @@ impl BenchResult {
             timer_overhead: 0.0,
             threads: rayon::current_num_threads(),
             summary,
+            cpu: None,
+            contention: None,
         })
     }
 

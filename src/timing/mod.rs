@@ -15,6 +15,7 @@
 pub mod baseline;
 pub mod bench;
 pub mod compare;
+pub mod cpu;
 pub mod fallible;
 pub mod machine;
 pub mod stats;
@@ -26,6 +27,7 @@ pub use bench::{
     timer_overhead, try_bench, try_bench_with_setup,
 };
 pub use compare::{Compare, Comparison};
+pub use cpu::CpuUsage;
 pub use fallible::{KernelOutput, Written};
 pub use machine::{Machine, Precision, limit_add_streaming, limit_read};
 pub use sweep::{Scaling, SizeScaling, SizeSweep, ThreadSweep, sweep_threads};
