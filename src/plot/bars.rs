@@ -99,10 +99,23 @@ pub fn bars(title: &str, y_label: &str, bars: &[Bar]) -> Result<Svg> {
                 )
             }))
             .map_err(plot_error)?;
+        // Whiskers: a line from the low to the high end with a cap at each
+        // (plotters' ErrorBar also draws a circle at the value, which reads
+        // as a "⊖" glyph on top of every bar).
+        let whisker = BLACK.stroke_width(2);
         chart
             .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
                 b.range.map(|(lo, hi)| {
-                    ErrorBar::new_vertical(i as f64, lo, b.value, hi, BLACK.stroke_width(2), 12)
+                    let x = i as f64;
+                    PathElement::new(vec![(x, lo), (x, hi)], whisker)
+                })
+            }))
+            .map_err(plot_error)?;
+        chart
+            .draw_series(bars.iter().enumerate().flat_map(|(i, b)| {
+                b.range.into_iter().flat_map(move |(lo, hi)| {
+                    let x = i as f64;
+                    [lo, hi].map(|y| PathElement::new(vec![(x - 0.1, y), (x + 0.1, y)], whisker))
                 })
             }))
             .map_err(plot_error)?;
@@ -149,6 +162,22 @@ mod tests {
         // background + 3 bars
         assert_eq!(s.matches("<rect").count(), 4, "{s}");
         assert!(!s.contains("NaN") && !s.contains("inf"));
+    }
+
+    #[test]
+    fn error_ranges_are_whiskers_not_circles() {
+        let svg = bars(
+            "t",
+            "ms",
+            &[Bar::new("a", 1.0).range(0.8, 1.3), Bar::new("b", 2.0).range(1.9, 2.2)],
+        )
+        .unwrap();
+        let s = svg.as_str();
+        assert!(!s.contains("<circle"), "no marker at the value: {s}");
+        // one line and two caps per bar, beyond the same chart without ranges
+        let plain = bars("t", "ms", &[Bar::new("a", 1.0), Bar::new("b", 2.0)]).unwrap();
+        let lines = |x: &str| x.matches("<polyline").count();
+        assert!(lines(s) >= lines(plain.as_str()) + 6, "{s}");
     }
 
     #[test]
