@@ -460,7 +460,13 @@ impl Comparison {
     fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let bw = self.work.bytes_per_call().is_some();
         let fl = self.work.flops_per_call().is_some();
-        let mut head = vec!["kernel", "median", "± IQR/2", "speedup", "max |diff|"];
+        let mut head = vec![
+            "kernel",
+            "median",
+            "± IQR/2",
+            "speedup (95 % CI)",
+            "max |diff|",
+        ];
         let cpu = self.results.iter().all(|r| r.cpu.is_some());
         if cpu {
             head.push("threads");
@@ -487,7 +493,12 @@ impl Comparison {
                     name,
                     fmt_seconds(r.median()),
                     fmt_seconds(r.iqr() / 2.0),
-                    format!("{}×", sig3(base / r.median())),
+                    match self.speedup_ci(&r.name) {
+                        Some((lo, hi)) if i != self.baseline => {
+                            format!("{}× ({}–{})", sig3(base / r.median()), sig3(lo), sig3(hi))
+                        }
+                        _ => format!("{}×", sig3(base / r.median())),
+                    },
                     if i == 0 {
                         "reference".into()
                     } else {
@@ -563,7 +574,12 @@ impl Scaling {
                     p.threads.to_string(),
                     fmt_seconds(p.result.median()),
                     fmt_seconds(p.result.iqr() / 2.0),
-                    format!("{}×", sig3(p.speedup)),
+                    match p.speedup_ci {
+                        Some((lo, hi)) if p.threads != self.points[0].threads => {
+                            format!("{}× ({}–{})", sig3(p.speedup), sig3(lo), sig3(hi))
+                        }
+                        _ => format!("{}×", sig3(p.speedup)),
+                    },
                     pct(p.efficiency),
                     opt(p.result.cpu.map(|c| c.parallelism), |x| format!("{x:.2}")),
                     opt(p.amdahl, |a| format!("{}×", sig3(a))),
@@ -586,8 +602,12 @@ impl Scaling {
                 pct(s)
             ),
             Some(s) => format!(
-                "Amdahl fit: serial fraction {} → at most {}× on any number of threads.",
+                "Amdahl fit: serial fraction {}{} → at most {}× on any number of threads.",
                 pct(s),
+                match self.serial_fraction_ci {
+                    Some((lo, hi)) => format!(" (95 % interval {} … {})", pct(lo), pct(hi)),
+                    None => String::new(),
+                },
                 sig3(1.0 / s)
             ),
             None => "No Amdahl fit: it needs a 1-thread point and a parallel one.".into(),
@@ -598,7 +618,7 @@ impl Scaling {
         "threads",
         "median",
         "± IQR/2",
-        "speedup",
+        "speedup (95 % CI)",
         "efficiency",
         "cores busy",
         "Amdahl",
@@ -819,9 +839,12 @@ mod tests {
         let t = s.to_text();
         assert!(t.contains("threads  median"), "{t}");
         assert!(
-            t.contains("Amdahl fit: serial fraction 20.0 % → at most 5.00×"),
+            t.contains(
+                "Amdahl fit: serial fraction 20.0 % (95 % interval 20.0 % … 20.0 %) → at most 5.00×"
+            ),
             "{t}"
         );
+        assert!(t.contains("1.67× (1.67–1.67)"), "{t}");
         let b = Baseline::new([mk("k", 1, 1.0)]);
         let c = b.compare(&[mk("k", 1, 2.0), mk("z", 1, 1.0)], 0.05);
         let t = c.to_text();

@@ -169,7 +169,10 @@ mod tests {
         let svg = bars(
             "t",
             "ms",
-            &[Bar::new("a", 1.0).range(0.8, 1.3), Bar::new("b", 2.0).range(1.9, 2.2)],
+            &[
+                Bar::new("a", 1.0).range(0.8, 1.3),
+                Bar::new("b", 2.0).range(1.9, 2.2),
+            ],
         )
         .unwrap();
         let s = svg.as_str();

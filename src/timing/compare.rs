@@ -365,6 +365,20 @@ impl Comparison {
         Some(self.results[self.baseline].median() / r.median())
     }
 
+    /// 95 % bootstrap interval of [`speedup`](Comparison::speedup): both
+    /// kernels' samples resampled, the ratio of medians taken each time.
+    pub fn speedup_ci(&self, name: &str) -> Option<(f64, f64)> {
+        let r = self.results.iter().find(|r| r.name == name)?;
+        let base = &self.results[self.baseline];
+        super::stats::bootstrap_medians_ci(
+            &[&base.samples, &r.samples],
+            |m| Some(m[0] / m[1]),
+            0.95,
+            1000,
+            0x5eed,
+        )
+    }
+
     /// `(name, speedup)` for every kernel, in order.
     pub fn speedups(&self) -> Vec<(String, f64)> {
         let base = self.results[self.baseline].median();

@@ -217,6 +217,54 @@ pub fn bootstrap_median_ci(
     Ok((quantile(&medians, alpha), quantile(&medians, 1.0 - alpha)))
 }
 
+/// A bootstrap interval of a figure derived from the medians of several
+/// samples (a speed-up is the ratio of two medians; Amdahl's serial fraction
+/// a fit to several): each resample draws every group with replacement, takes
+/// each group's median and computes `statistic` on those medians; the interval
+/// is the central `confidence` share of the results. Resamples where
+/// `statistic` gives `None` or a non-finite value are left out; `None` when
+/// fewer than half remain, or a group is empty.
+///
+/// ```
+/// use parlab::timing::stats::bootstrap_medians_ci;
+/// let base = [10.0, 10.2, 9.9, 10.1, 10.0];
+/// let fast = [5.0, 5.1, 4.9, 5.0, 5.2];
+/// let (lo, hi) = bootstrap_medians_ci(&[&base, &fast], |m| Some(m[0] / m[1]), 0.95, 1000, 1).unwrap();
+/// assert!(lo <= 2.0 && 2.0 <= hi && hi - lo < 0.2, "{lo} … {hi}");
+/// ```
+pub fn bootstrap_medians_ci(
+    groups: &[&[f64]],
+    statistic: impl Fn(&[f64]) -> Option<f64>,
+    confidence: f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    if groups.iter().any(|g| g.is_empty()) || !(confidence > 0.0 && confidence < 1.0) {
+        return None;
+    }
+    let mut rng = SplitMix64::new(seed);
+    let mut medians = vec![0.0; groups.len()];
+    let mut buf = Vec::new();
+    let mut stats = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        for (m, g) in medians.iter_mut().zip(groups) {
+            buf.clear();
+            buf.extend((0..g.len()).map(|_| g[rng.below(g.len())]));
+            buf.sort_by(f64::total_cmp);
+            *m = quantile(&buf, 0.5);
+        }
+        if let Some(x) = statistic(&medians).filter(|x| x.is_finite()) {
+            stats.push(x);
+        }
+    }
+    if stats.len() * 2 < resamples.max(1) {
+        return None;
+    }
+    stats.sort_by(f64::total_cmp);
+    let alpha = (1.0 - confidence) / 2.0;
+    Some((quantile(&stats, alpha), quantile(&stats, 1.0 - alpha)))
+}
+
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, seedable generator, good
 /// enough for bootstrap resampling. Not for cryptography.
 ///

@@ -150,6 +150,9 @@ pub struct ScalingPoint {
     pub result: BenchResult,
     /// Median time at the smallest thread count over this one.
     pub speedup: f64,
+    /// 95 % bootstrap interval of the speed-up (both sample sets resampled).
+    #[serde(default)]
+    pub speedup_ci: Option<(f64, f64)>,
     /// `speedup × p₀ / p` (1 is perfect scaling), `p₀` the smallest thread count.
     pub efficiency: f64,
     /// Amdahl's prediction for this thread count from the fitted serial fraction.
@@ -170,6 +173,10 @@ pub struct Scaling {
     /// law does not model: fitted, that reads as serial code); `None` without
     /// a 1-thread point and a parallel one it can run.
     pub serial_fraction: Option<f64>,
+    /// 95 % bootstrap interval of [`serial_fraction`](Self::serial_fraction):
+    /// the samples at every thread count resampled, the fit made again.
+    #[serde(default)]
+    pub serial_fraction_ci: Option<(f64, f64)>,
 }
 
 /// The `format_version` a saved [`Scaling`] carries.
@@ -218,22 +225,55 @@ impl Scaling {
             .iter()
             .map(|r| (r.threads, t0 / r.median()))
             .collect();
-        let serial_fraction = if p0 == 1 {
-            let runnable: Vec<(usize, f64)> = pts
+        let runnable: Vec<usize> = (0..results.len())
+            .filter(|&i| results[i].threads <= cores.max(1))
+            .collect();
+        let fit = |medians: &[f64]| {
+            let t0 = medians[0];
+            let pts: Vec<(usize, f64)> = runnable
                 .iter()
-                .copied()
-                .filter(|&(p, _)| p <= cores.max(1))
+                .zip(&medians[1..])
+                .map(|(&i, &m)| (results[i].threads, t0 / m))
                 .collect();
-            amdahl_serial_fraction(&runnable)
-        } else {
-            None
+            amdahl_serial_fraction(&pts)
         };
+        let base_index = results
+            .iter()
+            .position(|r| r.threads == p0)
+            .expect("the base is one of the results");
+        let mut groups: Vec<&[f64]> = vec![&results[base_index].samples];
+        groups.extend(runnable.iter().map(|&i| results[i].samples.as_slice()));
+        let (serial_fraction, serial_fraction_ci) = if p0 == 1 {
+            let mut medians = vec![t0];
+            medians.extend(runnable.iter().map(|&i| results[i].median()));
+            (
+                fit(&medians),
+                super::stats::bootstrap_medians_ci(&groups, fit, 0.95, 1000, 0x5eed),
+            )
+        } else {
+            (None, None)
+        };
+        let base_samples = results[base_index].samples.clone();
+        let speedup_cis: Vec<Option<(f64, f64)>> = results
+            .iter()
+            .map(|r| {
+                super::stats::bootstrap_medians_ci(
+                    &[&base_samples, &r.samples],
+                    |m| Some(m[0] / m[1]),
+                    0.95,
+                    1000,
+                    0x5eed,
+                )
+            })
+            .collect();
         let points = results
             .into_iter()
             .zip(pts)
-            .map(|(result, (p, s))| ScalingPoint {
+            .zip(speedup_cis)
+            .map(|((result, (p, s)), ci)| ScalingPoint {
                 threads: p,
                 speedup: s,
+                speedup_ci: ci,
                 efficiency: s * p0 as f64 / p as f64,
                 amdahl: serial_fraction.map(|f| super::stats::amdahl_speedup(f, p)),
                 result,
@@ -243,6 +283,7 @@ impl Scaling {
             name,
             points,
             serial_fraction,
+            serial_fraction_ci,
         }
     }
 
