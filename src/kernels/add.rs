@@ -233,6 +233,12 @@ pub fn add_chunks<T: Float>(
     std::thread::scope(|s| {
         let (mut a, mut b, mut c) = (a, b, c);
         let mut mine = None;
+        let work = |a0, b0, c0, r: &std::ops::Range<usize>| {
+            crate::timing::timeline::span_with(
+                || format!("rows {}..{}", r.start, r.end),
+                || map2(a0, b0, c0, false, add_slices::<T>, |a, b| a + b),
+            )
+        };
         for r in ranges.iter().filter(|r| !r.is_empty()) {
             let (a0, a1) = a.split_at(Axis(0), r.len());
             let (b0, b1) = b.split_at(Axis(0), r.len());
@@ -241,13 +247,13 @@ pub fn add_chunks<T: Float>(
             // The calling thread takes the first block itself: `threads`
             // workers in all, as in the Python pool.
             if mine.is_none() {
-                mine = Some((a0, b0, c0));
+                mine = Some((a0, b0, c0, r));
             } else {
-                s.spawn(move || map2(a0, b0, c0, false, add_slices::<T>, |a, b| a + b));
+                s.spawn(move || work(a0, b0, c0, r));
             }
         }
-        if let Some((a0, b0, c0)) = mine {
-            map2(a0, b0, c0, false, add_slices::<T>, |a, b| a + b);
+        if let Some((a0, b0, c0, r)) = mine {
+            work(a0, b0, c0, r);
         }
     });
     Ok(())

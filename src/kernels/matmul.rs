@@ -230,7 +230,14 @@ pub fn par_matmul_blocked<T: Float>(
     a.axis_chunks_iter(Axis(0), MB)
         .into_par_iter()
         .zip(c.axis_chunks_iter_mut(Axis(0), MB).into_par_iter())
-        .for_each(|(ab, cb)| blocked_band(ab, b, cb));
+        .enumerate()
+        .for_each(|(k, (ab, cb))| {
+            let rows = ab.nrows();
+            crate::timing::timeline::span_with(
+                || format!("rows {}..{}", k * MB, k * MB + rows),
+                || blocked_band(ab, b, cb),
+            )
+        });
     Ok(())
 }
 
@@ -377,13 +384,27 @@ pub fn par_matmul<T: Float>(
         a.axis_chunks_iter(Axis(0), h)
             .into_par_iter()
             .zip(c.axis_chunks_iter_mut(Axis(0), h).into_par_iter())
-            .for_each(|(a, c)| gemm(a, b, c));
+            .enumerate()
+            .for_each(|(k, (a, c))| {
+                let rows = a.nrows();
+                crate::timing::timeline::span_with(
+                    || format!("rows {}..{}", k * h, k * h + rows),
+                    || gemm(a, b, c),
+                )
+            });
     } else {
         let w = band(n);
         b.axis_chunks_iter(Axis(1), w)
             .into_par_iter()
             .zip(c.axis_chunks_iter_mut(Axis(1), w).into_par_iter())
-            .for_each(|(b, c)| gemm(a, b, c));
+            .enumerate()
+            .for_each(|(k, (b, c))| {
+                let cols = b.ncols();
+                crate::timing::timeline::span_with(
+                    || format!("columns {}..{}", k * w, k * w + cols),
+                    || gemm(a, b, c),
+                )
+            });
     }
     Ok(())
 }

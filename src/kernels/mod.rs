@@ -190,16 +190,29 @@ where
     X: Splittable + Send,
     F: Fn(X) + Sync,
 {
+    par_split_from(x, 0, len, parts, f);
+}
+
+/// [`par_split`] of the part that starts at element `offset` (for the
+/// timeline's labels).
+fn par_split_from<X, F>(x: X, offset: usize, len: usize, parts: usize, f: &F)
+where
+    X: Splittable + Send,
+    F: Fn(X) + Sync,
+{
     if parts <= 1 || len <= 64 {
-        f(x);
+        crate::timing::timeline::span_with(
+            || format!("elements {offset}..{}", offset + len),
+            || f(x),
+        );
         return;
     }
     let left = parts / 2;
     let mid = (len * left / parts).next_multiple_of(64).min(len);
     let (l, r) = x.split(mid);
     rayon::join(
-        || par_split(l, mid, left, f),
-        || par_split(r, len - mid, parts - left, f),
+        || par_split_from(l, offset, mid, left, f),
+        || par_split_from(r, offset + mid, len - mid, parts - left, f),
     );
 }
 

@@ -167,7 +167,13 @@ fn apply<T: Float>(
     dst.axis_chunks_iter_mut(Axis(0), h)
         .into_par_iter()
         .enumerate()
-        .for_each(|(k, d)| band(src, d, k * h, op));
+        .for_each(|(k, d)| {
+            let rows = d.nrows();
+            crate::timing::timeline::span_with(
+                || format!("rows {}..{}", k * h, k * h + rows),
+                || band(src, d, k * h, op),
+            )
+        });
     Ok(())
 }
 

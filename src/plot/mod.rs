@@ -7,15 +7,19 @@
 //! JupyterLab themes. Text is SVG `<text>`: no system fonts are needed.
 
 mod bars;
+mod gantt;
 mod image;
 mod lines;
 mod profile;
 mod results;
+mod roofline;
 mod samples;
 
 pub use bars::{Bar, bars};
+pub(crate) use gantt::gantt;
 pub use image::{ColorMap, Png, image};
 pub use lines::{Ceiling, LineChart, Series, scaling};
+pub use roofline::{RooflinePoint, roofline};
 pub use samples::strip;
 
 use plotters::style::RGBColor;

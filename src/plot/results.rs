@@ -93,6 +93,47 @@ fn samples_chart(results: &[&BenchResult]) -> Result<Svg> {
     )
 }
 
+impl Comparison {
+    /// The kernels on a roofline of `machine` ([`roofline`](crate::plot::roofline)):
+    /// each at the arithmetic intensity of the comparison's [`Work`] (flops ÷
+    /// bytes) and its measured GFLOP/s, under the roofs for the most threads
+    /// any kernel ran on.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
+    /// work lacks bytes or flops; as [`roofline`](crate::plot::roofline).
+    pub fn plot_roofline(&self, machine: &Machine, precision: Precision) -> Result<Svg> {
+        let intensity = self.work.intensity().ok_or_else(|| {
+            crate::Error::new(
+                crate::ErrorKind::InvalidInput,
+                "a roofline needs both the bytes and the flops per call: \
+                 `.work(Work::new().bytes(…).flops(…))`",
+            )
+        })?;
+        let flops = self.work.flops_per_call().unwrap_or(0.0);
+        let threads = self.results.iter().map(|r| r.threads).max().unwrap_or(1);
+        let points: Vec<super::RooflinePoint> = self
+            .results
+            .iter()
+            .map(|r| super::RooflinePoint {
+                name: r.name.clone(),
+                intensity,
+                gflops: flops / r.median() / 1e9,
+            })
+            .collect();
+        super::roofline(
+            &format!(
+                "roofline, {threads} thread{}",
+                if threads == 1 { "" } else { "s" }
+            ),
+            machine,
+            threads,
+            precision,
+            &points,
+        )
+    }
+}
+
 impl Scaling {
     /// Speedup against threads with the ideal line and the Amdahl fit.
     ///
@@ -148,14 +189,16 @@ impl SizeScaling {
         .draw()
     }
 
-    /// A roofline: throughput against size with the machine's limits as
-    /// ceilings — GB/s against the physical limit of an add from memory when the sweep was given
-    /// bytes per call, otherwise GFLOP/s against the f64 peak.
+    /// Throughput against size with the machine's limits as ceilings — GB/s
+    /// against the physical limit of an add from memory when the sweep was
+    /// given bytes per call, otherwise GFLOP/s against the f64 peak. (Not a
+    /// roofline, whose x axis is arithmetic intensity: see
+    /// [`Comparison::plot_roofline`].)
     ///
     /// # Errors
     /// As [`LineChart::draw`]; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
     /// when the sweep has no work per call (`SizeSweep::work`).
-    pub fn plot_roofline(&self, machine: &Machine) -> Result<Svg> {
+    pub fn plot_throughput(&self, machine: &Machine) -> Result<Svg> {
         let by_bytes = self.work.iter().any(|w| w.bytes_per_call().is_some());
         let by_flops = self.work.iter().any(|w| w.flops_per_call().is_some());
         if !by_bytes && !by_flops {
@@ -303,7 +346,7 @@ mod tests {
             f32: 116.0,
             f64: 58.0,
         }];
-        let texts = svg_texts(sweep.plot_roofline(&m).unwrap().as_str());
+        let texts = svg_texts(sweep.plot_throughput(&m).unwrap().as_str());
         for t in [
             "bandwidth (GB/s)",
             "add from memory, 1 thread (40)",
@@ -319,7 +362,7 @@ mod tests {
         };
         assert!(
             no_work
-                .plot_roofline(&m)
+                .plot_throughput(&m)
                 .unwrap_err()
                 .to_string()
                 .contains("work per call")

@@ -20,6 +20,7 @@ pub mod fallible;
 pub mod machine;
 pub mod stats;
 pub mod sweep;
+pub mod timeline;
 
 pub use baseline::{Baseline, Change, Changes, Verdict};
 pub use bench::{
@@ -31,3 +32,4 @@ pub use cpu::CpuUsage;
 pub use fallible::{KernelOutput, Written};
 pub use machine::{Machine, Precision, limit_add_streaming, limit_read};
 pub use sweep::{Scaling, SizeScaling, SizeSweep, ThreadSweep, sweep_threads};
+pub use timeline::Timeline;
