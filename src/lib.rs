@@ -83,6 +83,7 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod catch;
 pub mod display;
 pub mod error;
 pub mod exercise;

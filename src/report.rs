@@ -502,7 +502,11 @@ impl Comparison {
                     if i == 0 {
                         "reference".into()
                     } else {
-                        format!("{:.1e}", d.max_abs)
+                        if d.max_abs == 0.0 {
+                            "0".into()
+                        } else {
+                            format!("{:.1e}", d.max_abs)
+                        }
                     },
                 ];
                 if let (true, Some(c)) = (cpu, &r.cpu) {

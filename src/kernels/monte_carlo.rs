@@ -37,6 +37,42 @@ pub struct Estimate {
     pub samples: u64,
 }
 
+impl Estimate {
+    /// The ≈ 95 % confidence interval `value ± 1.96·std_error`.
+    pub fn interval95(&self) -> (f64, f64) {
+        let h = 1.96 * self.std_error;
+        (self.value - h, self.value + h)
+    }
+
+    /// Shows the estimate in a notebook (instead of its `Debug` form).
+    pub fn evcxr_display(&self) {
+        crate::display::emit(
+            "text/html",
+            &format!("<p>{}</p>", crate::display::escape_html(&self.to_string())),
+        );
+    }
+}
+
+impl std::fmt::Display for Estimate {
+    /// `3.14159 ± 0.00164 (1 standard error; 95 % interval 3.13838 … 3.14480) from 1 000 000 samples`,
+    /// with as many digits as the standard error supports.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = if self.std_error > 0.0 && self.std_error.is_finite() {
+            ((-self.std_error.log10()).ceil() as i64 + 1).clamp(1, 15) as usize
+        } else {
+            6
+        };
+        let (lo, hi) = self.interval95();
+        write!(
+            f,
+            "{:.digits$} ± {:.digits$} (1 standard error; 95 % interval {lo:.digits$} … {hi:.digits$}) from {} samples",
+            self.value,
+            self.std_error,
+            crate::report::fmt_count(self.samples)
+        )
+    }
+}
+
 /// A European call option on a stock following geometric Brownian motion.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CallOption {
@@ -522,6 +558,21 @@ mod tests {
                 assert_eq!(par.unwrap(), one_block);
             }
         }
+    }
+
+    #[test]
+    fn an_estimate_reads_with_the_digits_its_error_supports() {
+        let e = Estimate {
+            value: 2.718_281,
+            std_error: 0.001_64,
+            samples: 1_000_000,
+        };
+        let t = e.to_string();
+        assert!(
+            t.starts_with("2.7183 ± 0.0016 (1 standard error; 95 % interval 2.7151 … 2.7215)"),
+            "{t}"
+        );
+        assert!(t.ends_with("from 1 000 000 samples"), "{t}");
     }
 
     #[test]
