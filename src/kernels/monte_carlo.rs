@@ -563,13 +563,13 @@ mod tests {
     #[test]
     fn an_estimate_reads_with_the_digits_its_error_supports() {
         let e = Estimate {
-            value: 2.718_281,
+            value: 1.234_567,
             std_error: 0.001_64,
             samples: 1_000_000,
         };
         let t = e.to_string();
         assert!(
-            t.starts_with("2.7183 ± 0.0016 (1 standard error; 95 % interval 2.7151 … 2.7215)"),
+            t.starts_with("1.2346 ± 0.0016 (1 standard error; 95 % interval 1.2314 … 1.2378)"),
             "{t}"
         );
         assert!(t.ends_with("from 1 000 000 samples"), "{t}");
