@@ -1,0 +1,300 @@
+//! Parallel-practice exercises: a reproducible reduction (notebook 04),
+//! counters that do not share a cache line (notebook 05), and rows of very
+//! different cost scheduled dynamically (notebook 06).
+
+use super::{Check, Problem, call, finish};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Exercise 4.3: `reproducible_sum(x, threads)` sums `x` in parallel on
+/// `threads` threads so that the result has the **same bits for every thread
+/// count**: per-thread partial sums over *fixed* blocks (not over one chunk
+/// per thread), combined in block order.
+pub fn check_reproducible_sum(f: impl Fn(&[f64], usize) -> f64) -> Check {
+    let outcome = (|| {
+        let cases: Vec<(&str, Vec<f64>)> = vec![
+            ("an empty slice", vec![]),
+            ("one element", vec![0.1]),
+            (
+                "100 003 values of mixed sign and size",
+                (0..100_003)
+                    .map(|i| ((i as f64) * 0.618_034).sin() * 10f64.powi((i % 7) as i32 - 3))
+                    .collect(),
+            ),
+            ("1 000 000 copies of 0.1", vec![0.1; 1_000_000]),
+        ];
+        for (name, x) in &cases {
+            let exact: f64 = {
+                // Neumaier in f64 is far more accurate than any plain order.
+                let (mut s, mut c) = (0.0f64, 0.0f64);
+                for &v in x {
+                    let t = s + v;
+                    c += if s.abs() >= v.abs() {
+                        (s - t) + v
+                    } else {
+                        (v - t) + s
+                    };
+                    s = t;
+                }
+                s + c
+            };
+            let abs: f64 = x.iter().map(|v| v.abs()).sum();
+            let mut seen: Vec<(usize, f64)> = Vec::new();
+            for threads in 1..=5 {
+                let got = call(|| f(x, threads), &format!("{name} on {threads} thread(s)"))?;
+                if !got.is_finite() && !x.is_empty() {
+                    return Err(Problem::Wrong(format!(
+                        "on {name} with {threads} thread(s) you returned {got}"
+                    )));
+                }
+                let bound = 1e-12 * abs.max(1.0) + f64::EPSILON * x.len() as f64 * abs;
+                if (got - exact).abs() > bound.max(1e-300) {
+                    let missing = exact - got;
+                    return Err(Problem::Wrong(format!(
+                        "on {name} with {threads} thread(s) you returned {got}, the sum is {exact} \
+                         (off by {missing:.3e}, more than rounding can explain): are elements \
+                         dropped — the remainder after the last full block or chunk — or counted twice?"
+                    )));
+                }
+                seen.push((threads, got));
+            }
+            let (t0, v0) = seen[0];
+            if let Some(&(t, v)) = seen.iter().find(|(_, v)| v.to_bits() != v0.to_bits()) {
+                return Err(Problem::Wrong(format!(
+                    "on {name}: {t0} thread gives {v0:e}, {t} threads give {v:e} — close, but not \
+                     the same bits: your partial sums follow the threads (one chunk each), so \
+                     the additions happen in a different order for every thread count. Sum \
+                     fixed blocks (say 4 096 elements) whatever the thread count, and add the \
+                     block sums in block order"
+                )));
+            }
+        }
+        Ok(
+            "the same bits on 1–5 threads for every case, within rounding of the exact sum"
+                .to_string(),
+        )
+    })();
+    finish("4.3 reproducible_sum", "reproducible_sum", outcome)
+}
+
+/// Exercise 5.3: a counter type that gives each thread its own cache line.
+/// `check_padded_counter(new_counter)` calls `new_counter()` (a stub that
+/// still has its `todo!()` is "not done yet") and checks that the counter
+/// type is at least 64 bytes long and aligned to 64 bytes, so that two
+/// counters in a `Vec` never share a line (false sharing).
+pub fn check_padded_counter<T>(new_counter: impl Fn() -> T) -> Check {
+    let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
+    let name = std::any::type_name::<T>();
+    let name = name.rsplit("::").next().unwrap_or(name).to_string();
+    let outcome = call(&new_counter, "a new counter").and_then(|_| {
+        if size == 0 {
+            Err(Problem::Wrong(format!(
+                "`{name}` has no fields: it holds no count"
+            )))
+        } else if align >= 64 && size >= 64 {
+            Ok(format!(
+                "`{name}` is {size} bytes aligned to {align}: one counter per 64-byte cache \
+                 line, so threads counting into neighbouring counters no longer invalidate \
+                 each other's line"
+            ))
+        } else if size >= 64 {
+            Err(Problem::Wrong(format!(
+                "`{name}` is {size} bytes but aligned to only {align}: in a `Vec` a counter \
+                 can start in the middle of a cache line and share it with its neighbour. Add \
+                 `#[repr(align(64))]`"
+            )))
+        } else {
+            Err(Problem::Wrong(format!(
+                "`{name}` is {size} bytes (aligned to {align}): {} of them fit in one 64-byte \
+                 cache line, so threads updating neighbouring counters fight over that line \
+                 (false sharing). Put `#[repr(align(64))]` on the struct",
+                (64 / size.max(1)).max(1)
+            )))
+        }
+    });
+    finish("5.3 padded counter", "new_counter", outcome)
+}
+
+/// Exercise 6.3: `process_rows(rows, threads, work)` calls `work(row)` once
+/// for every row in `0..rows` on `threads` threads and returns the results in
+/// row order — **dynamically scheduled**: rows differ wildly in cost, so
+/// threads must take the next row when they are free, not a fixed quarter each.
+///
+/// The checker's `work` records which thread ran each row; a first quarter of
+/// expensive rows shows static chunks at once.
+pub fn check_process_rows(
+    f: impl Fn(usize, usize, &(dyn Fn(usize) -> f64 + Sync)) -> Vec<f64>,
+) -> Check {
+    let outcome = (|| {
+        for (rows, threads) in [(0usize, 2usize), (1, 3), (37, 4), (400, 4)] {
+            let who: Mutex<Vec<(usize, std::thread::ThreadId)>> = Mutex::new(Vec::new());
+            let work = |row: usize| -> f64 {
+                // The first quarter of the rows costs ~100× the others.
+                let n = if row < rows / 4 { 20_000 } else { 200 };
+                let mut x = row as f64;
+                for _ in 0..n {
+                    x = std::hint::black_box((x * 1.000_001).sin());
+                }
+                who.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((row, std::thread::current().id()));
+                row as f64 * 2.0
+            };
+            let case = format!("{rows} rows on {threads} threads");
+            let out = call(|| f(rows, threads, &work), &case)?;
+            if out.len() != rows {
+                return Err(Problem::Wrong(format!(
+                    "{case}: you returned {} results, one per row is {rows}",
+                    out.len()
+                )));
+            }
+            if let Some(i) = (0..rows).find(|&i| out[i] != i as f64 * 2.0) {
+                return Err(Problem::Wrong(format!(
+                    "{case}: result {i} is {}, `work({i})` returned {} — are the results put back in row order?",
+                    out[i],
+                    i as f64 * 2.0
+                )));
+            }
+            let who = who.into_inner().unwrap_or_else(|p| p.into_inner());
+            let mut count: HashMap<usize, usize> = HashMap::new();
+            for &(r, _) in &who {
+                *count.entry(r).or_default() += 1;
+            }
+            if let Some(r) = (0..rows).find(|r| count.get(r).copied().unwrap_or(0) != 1) {
+                return Err(Problem::Wrong(format!(
+                    "{case}: `work({r})` was called {} times; every row exactly once",
+                    count.get(&r).copied().unwrap_or(0)
+                )));
+            }
+            if rows >= 400 {
+                let mut by_thread: HashMap<std::thread::ThreadId, Vec<usize>> = HashMap::new();
+                for &(r, t) in &who {
+                    by_thread.entry(t).or_default().push(r);
+                }
+                if by_thread.len() == 1 {
+                    return Err(Problem::Wrong(format!(
+                        "{case}: correct, but every row ran on one thread — run them on a pool of \
+                         `threads` (`parlab::par::pool(threads)` and `pool.install`)"
+                    )));
+                }
+                // Static chunks: one thread ran all of the expensive first quarter.
+                let expensive: Vec<usize> = (0..rows / 4).collect();
+                let holder = who.iter().find(|(r, _)| *r == 0).map(|w| w.1);
+                let all_on_one = holder.is_some_and(|h| {
+                    expensive
+                        .iter()
+                        .all(|r| who.iter().any(|&(rr, t)| rr == *r && t == h))
+                });
+                if all_on_one {
+                    return Err(Problem::Wrong(format!(
+                        "{case}: correct, but one thread ran all {} expensive rows of the first \
+                         quarter while the others finished their cheap rows and waited: that is \
+                         static scheduling (one contiguous chunk per thread). Let threads take the \
+                         next row when they are free: `(0..rows).into_par_iter().with_max_len(1)`, \
+                         or an atomic counter of the next row",
+                        rows / 4
+                    )));
+                }
+            }
+        }
+        Ok(
+            "every row once, results in order, and the expensive rows spread over the threads \
+            (dynamic scheduling)"
+                .to_string(),
+        )
+    })();
+    finish("6.3 process_rows", "process_rows", outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exercise::Status;
+    use rayon::prelude::*;
+
+    fn blocks(x: &[f64], threads: usize) -> f64 {
+        let pool = crate::par::pool(threads).unwrap();
+        let partials: Vec<f64> =
+            pool.install(|| x.par_chunks(4096).map(|b| b.iter().sum::<f64>()).collect());
+        partials.iter().sum()
+    }
+
+    fn per_thread(x: &[f64], threads: usize) -> f64 {
+        crate::par::chunk_ranges(x.len(), threads)
+            .into_iter()
+            .map(|r| x[r].iter().sum::<f64>())
+            .sum()
+    }
+
+    #[test]
+    fn reproducible_sum_names_the_thread_dependence_and_dropped_elements() {
+        assert_eq!(check_reproducible_sum(blocks).status, Status::Passed);
+        let c = check_reproducible_sum(per_thread);
+        assert_eq!(c.status, Status::Failed);
+        assert!(c.message.contains("not the same bits"), "{}", c.message);
+        let dropped = |x: &[f64], t: usize| blocks(&x[..x.len() - x.len() % 4096], t);
+        let c = check_reproducible_sum(dropped);
+        assert!(c.message.contains("dropped"), "{}", c.message);
+        let c = check_reproducible_sum(|_: &[f64], _: usize| -> f64 { todo!() });
+        assert_eq!(c.status, Status::NotDone);
+    }
+
+    #[test]
+    fn padded_counter_needs_size_and_alignment() {
+        #[repr(align(64))]
+        struct Good(#[allow(dead_code)] std::sync::atomic::AtomicU64);
+        struct Bare(#[allow(dead_code)] std::sync::atomic::AtomicU64);
+        struct Big(#[allow(dead_code)] [u64; 8]);
+        let new = std::sync::atomic::AtomicU64::new;
+        assert_eq!(check_padded_counter(|| Good(new(0))).status, Status::Passed);
+        let c = check_padded_counter(|| Bare(new(0)));
+        assert!(
+            c.message
+                .contains("8 of them fit in one 64-byte cache line"),
+            "{}",
+            c.message
+        );
+        let c = check_padded_counter(|| Big([0; 8]));
+        assert!(c.message.contains("aligned to only 8"), "{}", c.message);
+        let c = check_padded_counter(|| -> Good { todo!() });
+        assert_eq!(c.status, Status::NotDone);
+    }
+
+    #[test]
+    fn process_rows_names_static_chunks_and_serial_runs() {
+        let dynamic = |rows: usize, threads: usize, work: &(dyn Fn(usize) -> f64 + Sync)| {
+            crate::par::pool(threads).unwrap().install(|| {
+                (0..rows)
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(work)
+                    .collect()
+            })
+        };
+        assert_eq!(check_process_rows(dynamic).status, Status::Passed);
+        let serial = |rows: usize, _t: usize, work: &(dyn Fn(usize) -> f64 + Sync)| {
+            (0..rows).map(work).collect()
+        };
+        let c = check_process_rows(serial);
+        assert!(c.message.contains("ran on one thread"), "{}", c.message);
+        let chunks = |rows: usize, threads: usize, work: &(dyn Fn(usize) -> f64 + Sync)| {
+            let ranges = crate::par::chunk_ranges(rows, threads);
+            std::thread::scope(|s| {
+                let hs: Vec<_> = ranges
+                    .into_iter()
+                    .map(|r| s.spawn(move || r.map(work).collect::<Vec<f64>>()))
+                    .collect();
+                hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+            })
+        };
+        let c = check_process_rows(chunks);
+        assert!(c.message.contains("static scheduling"), "{}", c.message);
+        let unordered = |rows: usize, threads: usize, work: &(dyn Fn(usize) -> f64 + Sync)| {
+            let mut v: Vec<f64> = dynamic(rows, threads, work);
+            v.reverse();
+            v
+        };
+        let c = check_process_rows(unordered);
+        assert!(c.message.contains("row order"), "{}", c.message);
+    }
+}
