@@ -472,6 +472,90 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+// ------------------------------------------------------------------- flags
+
+/// The command-line flags of an MPI example: `--name value` pairs, each
+/// name from a fixed list with a default. Every rank parses the same command
+/// line, so every rank finds the same mistake and they stop together.
+///
+/// ```
+/// use parlab::dist::Flags;
+/// let argv = ["--rows", "1000", "--threads", "2"].map(String::from);
+/// let f = Flags::parse(&argv, &[("rows", 4096), ("cols", 4096), ("threads", 1)])?;
+/// assert_eq!((f.get("rows")?, f.get("cols")?, f.get("threads")?), (1000, 4096, 2));
+/// let bad = Flags::parse(&["--rows".to_string(), "ten".to_string()], &[("rows", 1)]);
+/// assert!(bad.unwrap_err().to_string().contains("--rows needs a whole number"));
+/// # Ok::<(), parlab::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flags {
+    values: Vec<(String, u64)>,
+}
+
+impl Flags {
+    /// Parses `argv` (without the program name) against `known` flags and
+    /// their defaults.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for an unknown flag (listing the known
+    /// ones), a flag without a value, or a value that is not a whole number.
+    pub fn parse(argv: &[String], known: &[(&str, u64)]) -> Result<Flags> {
+        let mut values: Vec<(String, u64)> =
+            known.iter().map(|&(k, v)| (k.to_string(), v)).collect();
+        let usage = || {
+            known
+                .iter()
+                .map(|(k, v)| format!("--{k} N (default {v})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let bad = |msg: String| Error::new(ErrorKind::InvalidInput, msg);
+        let mut it = argv.iter();
+        while let Some(arg) = it.next() {
+            let name = arg.strip_prefix("--").unwrap_or("");
+            let Some(slot) = values.iter_mut().find(|(k, _)| k == name) else {
+                return Err(bad(format!("unknown argument {arg:?}; the flags are {}", usage())));
+            };
+            let Some(value) = it.next() else {
+                return Err(bad(format!("{arg} needs a value")));
+            };
+            slot.1 = value.replace('_', "").parse().map_err(|_| {
+                bad(format!("{arg} needs a whole number ≥ 0, got {value:?}"))
+            })?;
+        }
+        Ok(Flags { values })
+    }
+
+    /// The value of flag `name`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when `name` is not one of the flags.
+    pub fn get(&self, name: &str) -> Result<u64> {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|&(_, v)| v)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("no flag --{name}")))
+    }
+
+    /// The value of flag `name`, which must be at least 1.
+    ///
+    /// # Errors
+    /// As [`Flags::get`]; also [`ErrorKind::InvalidInput`] when it is 0 or does
+    /// not fit a `usize`.
+    pub fn positive(&self, name: &str) -> Result<usize> {
+        let v = self.get(name)?;
+        if v == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("--{name} must be at least 1, got 0"),
+            ));
+        }
+        usize::try_from(v)
+            .map_err(|_| Error::new(ErrorKind::InvalidInput, format!("--{name} {v} is too large")))
+    }
+}
+
 // ---------------------------------------------------------------- launcher
 
 /// Why MPI programs cannot run here, or `None` when `mpiexec` is on `PATH`.
@@ -707,6 +791,24 @@ mod tests {
         assert_eq!(p.spread, 0.75);
         assert!(Phase::from_times("x", &[vec![1.0], vec![]], 1).is_err());
         assert!(Phase::from_times("x", &[], 1).is_err());
+    }
+
+    #[test]
+    fn flags_name_the_mistake() {
+        let known = [("rows", 8), ("cols", 8)];
+        let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let f = Flags::parse(&argv(&["--cols", "1_000"]), &known).unwrap();
+        assert_eq!((f.get("rows").unwrap(), f.positive("cols").unwrap()), (8, 1000));
+        let e = Flags::parse(&argv(&["--size", "3"]), &known).unwrap_err();
+        assert!(e.to_string().contains("unknown argument \"--size\""), "{e}");
+        assert!(e.to_string().contains("--rows N (default 8)"), "{e}");
+        let e = Flags::parse(&argv(&["--rows"]), &known).unwrap_err();
+        assert!(e.to_string().contains("--rows needs a value"), "{e}");
+        let e = Flags::parse(&argv(&["--rows", "-3"]), &known).unwrap_err();
+        assert!(e.to_string().contains("got \"-3\""), "{e}");
+        let f = Flags::parse(&argv(&["--rows", "0"]), &known).unwrap();
+        assert!(f.positive("rows").unwrap_err().to_string().contains("at least 1"));
+        assert!(f.get("steps").is_err());
     }
 
     #[test]
