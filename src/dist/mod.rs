@@ -433,6 +433,43 @@ impl Report {
         })
     }
 
+    /// The report for a reader: what ran, what was verified, and each phase's
+    /// time on the slowest rank with the spread between ranks.
+    pub fn summary(&self) -> String {
+        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let mut out = format!(
+            "{} on {} rank{} × {} thread{} ({})\n  verified: {}\n",
+            self.program,
+            self.ranks,
+            if self.ranks == 1 { "" } else { "s" },
+            self.threads,
+            if self.threads == 1 { "" } else { "s" },
+            params.join(", "),
+            self.verified
+        );
+        for (k, v) in &self.values {
+            out.push_str(&format!("  {k} = {v}\n"));
+        }
+        for p in &self.phases {
+            out.push_str(&format!(
+                "  {:<10} {:>12} on the slowest rank (median of {}), ranks differ by {:.0} %\n",
+                p.name,
+                crate::report::fmt_seconds(p.median()),
+                p.slowest.samples.len(),
+                100.0 * p.spread
+            ));
+        }
+        for q in &self.probe {
+            out.push_str(&format!(
+                "  {:>9} B  one way {:>12}  {:8.3} GB/s\n",
+                q.bytes,
+                crate::report::fmt_seconds(q.one_way()),
+                q.bandwidth() / 1e9
+            ));
+        }
+        out
+    }
+
     /// The report as one line: [`REPORT_MARKER`] then compact JSON.
     ///
     /// # Errors
@@ -505,7 +542,10 @@ impl Flags {
         let usage = || {
             known
                 .iter()
-                .map(|(k, v)| format!("--{k} N (default {v})"))
+                .map(|&(k, v)| match v {
+                    u64::MAX => format!("--{k} N (off by default)"),
+                    v => format!("--{k} N (default {v})"),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };

@@ -386,3 +386,156 @@ impl Stopwatch {
         Ok(Some(out))
     }
 }
+
+/// Scatters the parts `ranges` of `data` (held by `root`; `None` elsewhere):
+/// rank `r` gets `data[ranges[r]]`. The ranges must be in order and adjacent
+/// (as [`super::block_range`] and [`super::reduction_range`] give). Collective.
+///
+/// # Errors
+/// On every rank: [`ErrorKind::InvalidInput`] when there is not one range per
+/// rank, the ranges do not tile the data, or a part exceeds 2³¹ − 1 elements.
+pub fn scatter_ranges<T: Equivalence + Copy + Default>(
+    world: &SimpleCommunicator,
+    root: i32,
+    data: Option<&[T]>,
+    ranges: &[std::ops::Range<usize>],
+) -> Result<Vec<T>> {
+    let size = world.size() as usize;
+    let rank = world.rank() as usize;
+    let check = (|| {
+        let tiled = ranges.len() == size
+            && ranges.first().is_some_and(|r| r.start == 0)
+            && ranges.windows(2).all(|w| w[0].end == w[1].start);
+        if !tiled {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("scatter_ranges: {ranges:?} are not {size} adjacent ranges from 0"),
+            ));
+        }
+        let c: Vec<_> = ranges.iter().map(|r| count(r.len(), "scatter_ranges")).collect::<Result<_>>()?;
+        let d: Vec<_> = ranges.iter().map(|r| count(r.start, "scatter_ranges")).collect::<Result<_>>()?;
+        if world.rank() != root {
+            return Ok(None);
+        }
+        let data = data.ok_or_else(|| Error::new(ErrorKind::InvalidInput, "scatter_ranges: the root has no data"))?;
+        if ranges.last().map(|r| r.end) != Some(data.len()) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("scatter_ranges: the ranges end at {:?}, the data has {} elements", ranges.last().map(|r| r.end), data.len()),
+            ));
+        }
+        Ok(Some((c, d)))
+    })();
+    let parts = agree(world, check)?;
+    let mut recv = vec![T::default(); ranges[rank].len()];
+    let root_process = world.process_at_rank(root);
+    match (parts, data) {
+        (Some((c, d)), Some(data)) => {
+            root_process.scatter_varcount_into_root(&Partition::new(data, c, &d[..]), &mut recv[..]);
+        }
+        _ => root_process.scatter_varcount_into(&mut recv[..]),
+    }
+    Ok(recv)
+}
+
+/// Every rank's `local` values, side by side in rank order, on every rank
+/// (`MPI_Allgatherv`; the counts may differ, 0 included). Collective.
+pub fn all_gather_varcount<T: Equivalence + Copy + Default>(
+    world: &SimpleCommunicator,
+    local: &[T],
+) -> Vec<T> {
+    let size = world.size() as usize;
+    let mine = local.len() as rsmpi::Count;
+    let mut counts = vec![0 as rsmpi::Count; size];
+    world.all_gather_into(&mine, &mut counts[..]);
+    let displs: Vec<rsmpi::Count> = counts
+        .iter()
+        .scan(0, |acc, &c| {
+            let d = *acc;
+            *acc += c;
+            Some(d)
+        })
+        .collect();
+    let total: usize = counts.iter().map(|&c| c as usize).sum();
+    let mut out = vec![T::default(); total];
+    {
+        let mut partition = PartitionMut::new(&mut out[..], counts, &displs[..]);
+        world.all_gather_varcount_into(local, &mut partition);
+    }
+    out
+}
+
+/// Every rank's `local` values side by side in rank order on `root` (`None`
+/// elsewhere; `MPI_Gatherv`). Collective.
+pub fn gather_varcount<T: Equivalence + Copy + Default>(
+    world: &SimpleCommunicator,
+    root: i32,
+    local: &[T],
+) -> Option<Vec<T>> {
+    let size = world.size() as usize;
+    let mine = local.len() as rsmpi::Count;
+    let root_process = world.process_at_rank(root);
+    if world.rank() != root {
+        root_process.gather_into(&mine);
+        root_process.gather_varcount_into(local);
+        return None;
+    }
+    let mut counts = vec![0 as rsmpi::Count; size];
+    root_process.gather_into_root(&mine, &mut counts[..]);
+    let displs: Vec<rsmpi::Count> = counts
+        .iter()
+        .scan(0, |acc, &c| {
+            let d = *acc;
+            *acc += c;
+            Some(d)
+        })
+        .collect();
+    let total: usize = counts.iter().map(|&c| c as usize).sum();
+    let mut out = vec![T::default(); total];
+    {
+        let mut partition = PartitionMut::new(&mut out[..], counts, &displs[..]);
+        root_process.gather_varcount_into_root(local, &mut partition);
+    }
+    Some(out)
+}
+
+/// A barrier that sleeps while it waits (1 ms between tests) instead of
+/// spinning: for ranks that sit out a measurement (the ping-pong of two
+/// ranks), so they leave the cores to the ranks being timed. Collective.
+pub fn idle_barrier(world: &SimpleCommunicator) {
+    let mut req = world.immediate_barrier();
+    loop {
+        match req.test() {
+            Ok(_) => return,
+            Err(r) => {
+                req = r;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// The flags every MPI example takes to test its own failure handling:
+/// `--fail-rank R` (rank R reports an error) and `--panic-rank R` (rank R
+/// panics, which aborts the job). Both off by default.
+pub const FAULT_FLAGS: [(&str, u64); 2] = [("fail-rank", u64::MAX), ("panic-rank", u64::MAX)];
+
+/// Injects the fault asked for by [`FAULT_FLAGS`] on this rank: an error for
+/// `--fail-rank`, a panic for `--panic-rank`. Call it in the compute phase and
+/// pass the result through [`agree`].
+///
+/// # Errors
+/// [`ErrorKind::Mismatch`] on the rank named by `--fail-rank`.
+pub fn injected_fault(world: &SimpleCommunicator, flags: &super::Flags) -> Result<()> {
+    let rank = world.rank() as u64;
+    if flags.get("panic-rank").ok() == Some(rank) {
+        panic!("rank {rank}: a panic injected with --panic-rank {rank}");
+    }
+    if flags.get("fail-rank").ok() == Some(rank) {
+        return Err(Error::new(
+            ErrorKind::Mismatch,
+            format!("a failure injected with --fail-rank {rank}"),
+        ));
+    }
+    Ok(())
+}
