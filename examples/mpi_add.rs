@@ -31,7 +31,12 @@ fn main() -> ExitCode {
 
 fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut known = vec![("rows", 2048), ("cols", 2048), ("threads", 1), ("samples", 10)];
+    let mut known = vec![
+        ("rows", 2048),
+        ("cols", 2048),
+        ("threads", 1),
+        ("samples", 10),
+    ];
     known.extend(mpi::FAULT_FLAGS);
     let flags = Flags::parse(&argv, &known).and_then(|f| {
         f.positive("rows")?;
@@ -48,8 +53,12 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
 
     let (a, b) = if root {
         (
-            Some(Array2::from_shape_fn((rows, cols), |(i, j)| (i * cols + j) as f64 * 0.5)),
-            Some(Array2::from_shape_fn((rows, cols), |(i, j)| ((i * 7 + j * 13) % 101) as f64 / 7.0)),
+            Some(Array2::from_shape_fn((rows, cols), |(i, j)| {
+                (i * cols + j) as f64 * 0.5
+            })),
+            Some(Array2::from_shape_fn((rows, cols), |(i, j)| {
+                ((i * 7 + j * 13) % 101) as f64 / 7.0
+            })),
         )
     } else {
         (None, None)
@@ -58,7 +67,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let mut sw = Stopwatch::new(&["scatter", "compute", "wait", "gather"]);
     let mut c = None;
     // Allocated once: a fresh array would time its page faults as compute.
-    let mut lc = Array2::<f64>::zeros((parlab::dist::block_range(rows, world.size() as usize, world.rank() as usize)?.len(), cols));
+    let mut lc = Array2::<f64>::zeros((
+        parlab::dist::block_range(rows, world.size() as usize, world.rank() as usize)?.len(),
+        cols,
+    ));
     lc.fill(0.0);
     for _ in 0..samples {
         world.barrier();
@@ -74,7 +86,9 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         });
         mpi::agree(world, done)?;
         sw.time("wait", || world.barrier());
-        c = sw.time("gather", || mpi::gather_rows(world, 0, lc.view(), rows, cols))?;
+        c = sw.time("gather", || {
+            mpi::gather_rows(world, 0, lc.view(), rows, cols)
+        })?;
         sw.end_sample();
     }
     let phases = sw.finish(world, threads)?;
@@ -84,16 +98,24 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         (Some(a), Some(b), Some(c)) => {
             let mut want = Array2::<f64>::zeros((rows, cols));
             add(a.view(), b.view(), want.view_mut())?;
-            match want.indexed_iter().find(|&(ij, w)| c[ij].to_bits() != w.to_bits()) {
+            match want
+                .indexed_iter()
+                .find(|&(ij, w)| c[ij].to_bits() != w.to_bits())
+            {
                 None => Ok(()),
                 Some(((i, j), w)) => {
                     let ranks = world.size() as usize;
                     let owner = (0..ranks)
-                        .find(|&r| parlab::dist::block_range(rows, ranks, r).is_ok_and(|x| x.contains(&i)))
+                        .find(|&r| {
+                            parlab::dist::block_range(rows, ranks, r).is_ok_and(|x| x.contains(&i))
+                        })
                         .unwrap_or(0);
                     Err(Error::new(
                         ErrorKind::Mismatch,
-                        format!("c[{i}, {j}] is {}, the serial add gives {w} (row {i} belongs to rank {owner})", c[[i, j]]),
+                        format!(
+                            "c[{i}, {j}] is {}, the serial add gives {w} (row {i} belongs to rank {owner})",
+                            c[[i, j]]
+                        ),
                     ))
                 }
             }
@@ -107,8 +129,11 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         report.params.insert("rows".into(), rows as f64);
         report.params.insert("cols".into(), cols as f64);
         report.params.insert("samples".into(), samples as f64);
-        report.verified = format!("all {rows}×{cols} elements of c equal the serial add, bit for bit");
-        report.values.insert("bytes_per_add".into(), (3 * 8 * rows * cols) as f64);
+        report.verified =
+            format!("all {rows}×{cols} elements of c equal the serial add, bit for bit");
+        report
+            .values
+            .insert("bytes_per_add".into(), (3 * 8 * rows * cols) as f64);
         report.phases = phases;
         print!("{}", report.summary());
         println!("{}", report.to_line()?);

@@ -15,7 +15,9 @@
 //! ```
 
 use parlab::dist::mpi::{self, Stopwatch, rsmpi::traits::*};
-use parlab::dist::{Flags, Report, call_chunk_sums, call_from_chunk_sums, chunk_range, pi_from_hits, pi_hits};
+use parlab::dist::{
+    Flags, Report, call_chunk_sums, call_from_chunk_sums, chunk_range, pi_from_hits, pi_hits,
+};
 use parlab::kernels::{CallOption, par_european_call, par_pi};
 use parlab::{Error, ErrorKind, Result};
 use std::process::ExitCode;
@@ -31,7 +33,12 @@ fn main() -> ExitCode {
 
 fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut known = vec![("samples", 10_000_019), ("seed", 42), ("threads", 1), ("repeats", 3)];
+    let mut known = vec![
+        ("samples", 10_000_019),
+        ("seed", 42),
+        ("threads", 1),
+        ("repeats", 3),
+    ];
     known.extend(mpi::FAULT_FLAGS);
     let flags = Flags::parse(&argv, &known).and_then(|f| {
         f.positive("samples")?;
@@ -45,10 +52,23 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let (threads, repeats) = (flags.positive("threads")?, flags.positive("repeats")?);
     let pool = mpi::agree(world, parlab::par::pool(threads))?;
     let (ranks, rank) = (world.size() as usize, world.rank() as usize);
-    let opt = CallOption { spot: 100.0, strike: 105.0, rate: 0.03, volatility: 0.2, maturity: 1.0 };
+    let opt = CallOption {
+        spot: 100.0,
+        strike: 105.0,
+        rate: 0.03,
+        volatility: 0.2,
+        maturity: 1.0,
+    };
     let chunks = chunk_range(samples, ranks, rank)?;
 
-    let mut sw = Stopwatch::new(&["pi", "pi_wait", "pi_reduce", "call", "call_wait", "call_gather"]);
+    let mut sw = Stopwatch::new(&[
+        "pi",
+        "pi_wait",
+        "pi_reduce",
+        "call",
+        "call_wait",
+        "call_gather",
+    ]);
     let (mut pi, mut call) = (None, None);
     for _ in 0..repeats {
         world.barrier();
@@ -61,11 +81,17 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         sw.time("pi_wait", || world.barrier());
         let mut inside = 0u64;
         sw.time("pi_reduce", || {
-            world.all_reduce_into(&hits, &mut inside, mpi::rsmpi::collective::SystemOperation::sum())
+            world.all_reduce_into(
+                &hits,
+                &mut inside,
+                mpi::rsmpi::collective::SystemOperation::sum(),
+            )
         });
         pi = Some(pi_from_hits(inside, samples)?);
 
-        let sums = sw.time("call", || pool.install(|| call_chunk_sums(&opt, samples, seed, chunks.clone())));
+        let sums = sw.time("call", || {
+            pool.install(|| call_chunk_sums(&opt, samples, seed, chunks.clone()))
+        });
         let sums = mpi::agree(world, sums)?;
         sw.time("call_wait", || world.barrier());
         let flat: Vec<f64> = sums.iter().flat_map(|&(s, s2)| [s, s2]).collect();
@@ -80,7 +106,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
 
     let verdict = match (pi, call) {
         (Some(pi), Some(call)) => pool.install(|| -> Result<()> {
-            let (want_pi, want_call) = (par_pi(samples, seed)?, par_european_call(&opt, samples, seed)?);
+            let (want_pi, want_call) = (
+                par_pi(samples, seed)?,
+                par_european_call(&opt, samples, seed)?,
+            );
             if pi != want_pi {
                 return Err(Error::new(
                     ErrorKind::Mismatch,
@@ -90,7 +119,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
             if call != want_call {
                 return Err(Error::new(
                     ErrorKind::Mismatch,
-                    format!("the call on {ranks} ranks is {:?}, par_european_call gives {:?}", call, want_call),
+                    format!(
+                        "the call on {ranks} ranks is {:?}, par_european_call gives {:?}",
+                        call, want_call
+                    ),
                 ));
             }
             Ok(())
@@ -103,7 +135,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         let mut report = Report::new("mpi_monte_carlo", ranks, threads);
         report.params.insert("samples".into(), samples as f64);
         report.params.insert("seed".into(), seed as f64);
-        report.params.insert("chunks".into(), samples.div_ceil(parlab::kernels::MC_CHUNK) as f64);
+        report.params.insert(
+            "chunks".into(),
+            samples.div_ceil(parlab::kernels::MC_CHUNK) as f64,
+        );
         report.verified = format!(
             "π and the call have the bits of par_pi and par_european_call ({} chunks of {} samples over {ranks} ranks × {threads} threads)",
             samples.div_ceil(parlab::kernels::MC_CHUNK),
@@ -112,8 +147,13 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         report.values.insert("pi".into(), pi.value);
         report.values.insert("pi_std_error".into(), pi.std_error);
         report.values.insert("call".into(), call.value);
-        report.values.insert("call_std_error".into(), call.std_error);
-        report.values.insert("black_scholes".into(), parlab::kernels::black_scholes_call(&opt)?);
+        report
+            .values
+            .insert("call_std_error".into(), call.std_error);
+        report.values.insert(
+            "black_scholes".into(),
+            parlab::kernels::black_scholes_call(&opt)?,
+        );
         report.phases = phases;
         print!("{}", report.summary());
         println!("{}", report.to_line()?);

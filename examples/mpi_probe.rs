@@ -35,7 +35,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     known.extend(mpi::FAULT_FLAGS);
     let flags = Flags::parse(&argv, &known).and_then(|f| {
         if f.positive("max-bytes")? < 8 {
-            return Err(Error::new(ErrorKind::InvalidInput, "--max-bytes must be at least 8"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "--max-bytes must be at least 8",
+            ));
         }
         f.positive("samples")?;
         f.positive("budget-ms")?;
@@ -75,14 +78,22 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
                     let t = Instant::now();
                     for _ in 0..reps {
                         world.process_at_rank(partner as i32).send(&send[..]);
-                        world.process_at_rank(partner as i32).receive_into(&mut recv[..]);
+                        world
+                            .process_at_rank(partner as i32)
+                            .receive_into(&mut recv[..]);
                     }
                     let per = t.elapsed().as_secs_f64() / reps as f64;
                     if recv != send && problem.is_ok() {
-                        let at = recv.iter().zip(&send).position(|(a, b)| a != b).unwrap_or(0);
+                        let at = recv
+                            .iter()
+                            .zip(&send)
+                            .position(|(a, b)| a != b)
+                            .unwrap_or(0);
                         problem = Err(Error::new(
                             ErrorKind::Mismatch,
-                            format!("the {bytes}-byte echo from rank {partner} differs at byte {at}"),
+                            format!(
+                                "the {bytes}-byte echo from rank {partner} differs at byte {at}"
+                            ),
                         ));
                     }
                     recv.fill(0);
@@ -102,7 +113,11 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
             if rank == 0 {
                 points.push(ProbePoint {
                     bytes,
-                    round_trip: BenchResult::from_samples(format!("ping-pong {bytes} B"), times, reps)?,
+                    round_trip: BenchResult::from_samples(
+                        format!("ping-pong {bytes} B"),
+                        times,
+                        reps,
+                    )?,
                 });
             }
         }
@@ -126,7 +141,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let check = if y == want {
         Ok(())
     } else {
-        Err(Error::new(ErrorKind::Mismatch, format!("the allreduce of the ranks gave {y}, not {want}")))
+        Err(Error::new(
+            ErrorKind::Mismatch,
+            format!("the allreduce of the ranks gave {y}, not {want}"),
+        ))
     };
     mpi::agree(world, check)?;
     let phases = sw.finish(world, 1)?;
@@ -143,13 +161,18 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         report.params.insert("max_bytes".into(), max_bytes as f64);
         report.params.insert("samples".into(), samples as f64);
         report.verified = if ranks >= 2 {
-            format!("every echo from rank {partner} carried the bytes sent; the allreduce of the ranks' numbers is {want}")
+            format!(
+                "every echo from rank {partner} carried the bytes sent; the allreduce of the ranks' numbers is {want}"
+            )
         } else {
-            "the allreduce on 1 rank (the ping-pong needs 2 ranks: run with mpiexec -n 2)".to_string()
+            "the allreduce on 1 rank (the ping-pong needs 2 ranks: run with mpiexec -n 2)"
+                .to_string()
         };
         if let (Some(first), Some(last)) = (points.first(), points.last()) {
             report.values.insert("latency_s".into(), first.one_way());
-            report.values.insert("bandwidth_bytes_per_s".into(), last.bandwidth());
+            report
+                .values
+                .insert("bandwidth_bytes_per_s".into(), last.bandwidth());
         }
         report.probe = points;
         report.phases = phases;

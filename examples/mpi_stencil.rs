@@ -31,7 +31,13 @@ fn main() -> ExitCode {
 
 fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut known = vec![("rows", 2048), ("cols", 2048), ("steps", 10), ("threads", 1), ("samples", 5)];
+    let mut known = vec![
+        ("rows", 2048),
+        ("cols", 2048),
+        ("steps", 10),
+        ("threads", 1),
+        ("samples", 5),
+    ];
     known.extend(mpi::FAULT_FLAGS);
     let flags = Flags::parse(&argv, &known).and_then(|f| {
         for k in ["rows", "cols", "steps", "threads", "samples"] {
@@ -40,7 +46,11 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         Ok(f)
     });
     let flags = mpi::agree(world, flags)?;
-    let (rows, cols, steps) = (flags.positive("rows")?, flags.positive("cols")?, flags.positive("steps")?);
+    let (rows, cols, steps) = (
+        flags.positive("rows")?,
+        flags.positive("cols")?,
+        flags.positive("steps")?,
+    );
     let (threads, samples) = (flags.positive("threads")?, flags.positive("samples")?);
     let pool = mpi::agree(world, parlab::par::pool(threads))?;
     let (ranks, rank) = (world.size() as usize, world.rank() as usize);
@@ -48,7 +58,9 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let (above, owned) = (me.halo_above(), me.owned.len());
 
     let image = (rank == 0).then(|| {
-        Array2::from_shape_fn((rows, cols), |(i, j)| (((i * 31 + j * 17) % 256) as f32) / 255.0)
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            (((i * 31 + j * 17) % 256) as f32) / 255.0
+        })
     });
 
     let mut sw = Stopwatch::new(&["scatter", "halo", "compute", "wait", "gather"]);
@@ -57,7 +69,9 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     let mut next = local.clone();
     for _ in 0..samples {
         world.barrier();
-        let mine = sw.time("scatter", || mpi::scatter_rows(world, 0, image.as_ref().map(|a| a.view()), rows, cols))?;
+        let mine = sw.time("scatter", || {
+            mpi::scatter_rows(world, 0, image.as_ref().map(|a| a.view()), rows, cols)
+        })?;
         local.slice_mut(s![above..above + owned, ..]).assign(&mine);
         for _ in 0..steps {
             sw.time("halo", || mpi::exchange_halos(world, &me, &mut local))?;
@@ -72,7 +86,13 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         }
         sw.time("wait", || world.barrier());
         result = sw.time("gather", || {
-            mpi::gather_rows(world, 0, local.slice(s![above..above + owned, ..]).to_owned().view(), rows, cols)
+            mpi::gather_rows(
+                world,
+                0,
+                local.slice(s![above..above + owned, ..]).to_owned().view(),
+                rows,
+                cols,
+            )
         })?;
         sw.end_sample();
     }
@@ -86,7 +106,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
                 box_blur(want.view(), tmp.view_mut())?;
                 std::mem::swap(&mut want, &mut tmp);
             }
-            match want.indexed_iter().find(|&(ij, w)| got[ij].to_bits() != w.to_bits()) {
+            match want
+                .indexed_iter()
+                .find(|&(ij, w)| got[ij].to_bits() != w.to_bits())
+            {
                 None => Ok(()),
                 Some(((i, j), w)) => {
                     let owner = (0..ranks)
@@ -115,7 +138,10 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         report.verified = format!(
             "all {rows}×{cols} pixels after {steps} box-blur steps equal the serial box_blur, bit for bit"
         );
-        report.values.insert("halo_bytes_per_step".into(), (2 * (ranks.min(rows) - 1) * 2 * cols * 4) as f64);
+        report.values.insert(
+            "halo_bytes_per_step".into(),
+            (2 * (ranks.min(rows) - 1) * 2 * cols * 4) as f64,
+        );
         report.phases = phases;
         print!("{}", report.summary());
         println!("{}", report.to_line()?);

@@ -49,7 +49,11 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
     // Values whose sum is sensitive to the order of the additions.
     let (x, y) = if root {
         (
-            Some((0..n).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.3).collect::<Vec<f64>>()),
+            Some(
+                (0..n)
+                    .map(|i| ((i * 7919) % 1000) as f64 * 1e-3 - 0.3)
+                    .collect::<Vec<f64>>(),
+            ),
             Some((0..n).map(|i| 1.0 / (1.0 + i as f64)).collect::<Vec<f64>>()),
         )
     } else {
@@ -70,7 +74,8 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
             ))
         })?;
         let partials = sw.time("compute", || -> Result<_> {
-            let p = pool.install(|| -> Result<_> { Ok((sum_partials(&lx), dot_partials(&lx, &ly)?)) })?;
+            let p =
+                pool.install(|| -> Result<_> { Ok((sum_partials(&lx), dot_partials(&lx, &ly)?)) })?;
             mpi::injected_fault(world, &flags)?;
             Ok(p)
         });
@@ -85,7 +90,11 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         });
         // For contrast: one total per rank, added up (MPI_Allreduce with MPI_SUM).
         let mine = combine_partials(&ps);
-        world.all_reduce_into(&mine, &mut rank_total, mpi::rsmpi::collective::SystemOperation::sum());
+        world.all_reduce_into(
+            &mine,
+            &mut rank_total,
+            mpi::rsmpi::collective::SystemOperation::sum(),
+        );
         sw.end_sample();
     }
     let phases = sw.finish(world, threads)?;
@@ -120,8 +129,12 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
         );
         report.values.insert("sum".into(), s);
         report.values.insert("dot".into(), d);
-        report.values.insert("sum_of_rank_totals".into(), rank_total);
-        report.values.insert("rank_totals_ulps_off".into(), ulps(rank_total, s));
+        report
+            .values
+            .insert("sum_of_rank_totals".into(), rank_total);
+        report
+            .values
+            .insert("rank_totals_ulps_off".into(), ulps(rank_total, s));
         report.phases = phases;
         print!("{}", report.summary());
         println!("{}", report.to_line()?);

@@ -175,7 +175,9 @@ pub fn dot_partials<T: Float>(a: &[T], b: &[T]) -> Result<Vec<T>> {
     }
     a.par_chunks(BLOCK)
         .zip(b.par_chunks(BLOCK))
-        .map(|(x, y)| crate::kernels::dot(ndarray::ArrayView1::from(x), ndarray::ArrayView1::from(y)))
+        .map(|(x, y)| {
+            crate::kernels::dot(ndarray::ArrayView1::from(x), ndarray::ArrayView1::from(y))
+        })
         .collect()
 }
 
@@ -303,7 +305,12 @@ impl Phase {
             ));
         }
         let slowest_samples: Vec<f64> = (0..samples)
-            .map(|s| per_rank.iter().map(|r| r[s]).fold(f64::NEG_INFINITY, f64::max))
+            .map(|s| {
+                per_rank
+                    .iter()
+                    .map(|r| r[s])
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
             .collect();
         let mut slowest = BenchResult::from_samples(name, slowest_samples, 1)?;
         slowest.threads = threads;
@@ -312,7 +319,10 @@ impl Phase {
             .map(|r| crate::timing::stats::median(r))
             .collect();
         let hi = per_rank_median.iter().copied().fold(0.0, f64::max);
-        let lo = per_rank_median.iter().copied().fold(f64::INFINITY, f64::min);
+        let lo = per_rank_median
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
         let spread = if hi > 0.0 { (hi - lo) / hi } else { 0.0 };
         Ok(Phase {
             name: name.to_string(),
@@ -436,7 +446,11 @@ impl Report {
     /// The report for a reader: what ran, what was verified, and each phase's
     /// time on the slowest rank with the spread between ranks.
     pub fn summary(&self) -> String {
-        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         let mut out = format!(
             "{} on {} rank{} × {} thread{} ({})\n  verified: {}\n",
             self.program,
@@ -554,14 +568,18 @@ impl Flags {
         while let Some(arg) = it.next() {
             let name = arg.strip_prefix("--").unwrap_or("");
             let Some(slot) = values.iter_mut().find(|(k, _)| k == name) else {
-                return Err(bad(format!("unknown argument {arg:?}; the flags are {}", usage())));
+                return Err(bad(format!(
+                    "unknown argument {arg:?}; the flags are {}",
+                    usage()
+                )));
             };
             let Some(value) = it.next() else {
                 return Err(bad(format!("{arg} needs a value")));
             };
-            slot.1 = value.replace('_', "").parse().map_err(|_| {
-                bad(format!("{arg} needs a whole number ≥ 0, got {value:?}"))
-            })?;
+            slot.1 = value
+                .replace('_', "")
+                .parse()
+                .map_err(|_| bad(format!("{arg} needs a whole number ≥ 0, got {value:?}")))?;
         }
         Ok(Flags { values })
     }
@@ -591,8 +609,12 @@ impl Flags {
                 format!("--{name} must be at least 1, got 0"),
             ));
         }
-        usize::try_from(v)
-            .map_err(|_| Error::new(ErrorKind::InvalidInput, format!("--{name} {v} is too large")))
+        usize::try_from(v).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("--{name} {v} is too large"),
+            )
+        })
     }
 }
 
@@ -623,7 +645,13 @@ pub fn crate_dir() -> PathBuf {
 pub fn examples_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|t| if t.is_relative() { crate_dir().join(t) } else { t })
+        .map(|t| {
+            if t.is_relative() {
+                crate_dir().join(t)
+            } else {
+                t
+            }
+        })
         .unwrap_or_else(|| crate_dir().join("target"));
     target.join("release").join("examples")
 }
@@ -698,10 +726,7 @@ fn run_command(mpiexec: &Path, ranks: usize, binary: &Path, args: &[&str]) -> Re
     let n = ranks.to_string();
     let command = format!(
         "mpiexec -n {ranks} {} {}",
-        binary
-            .strip_prefix(crate_dir())
-            .unwrap_or(binary)
-            .display(),
+        binary.strip_prefix(crate_dir()).unwrap_or(binary).display(),
         args.join(" ")
     );
     let out = std::process::Command::new(mpiexec)
@@ -709,7 +734,9 @@ fn run_command(mpiexec: &Path, ranks: usize, binary: &Path, args: &[&str]) -> Re
         .arg(binary)
         .args(args)
         .output()
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot start `{command}`")).with_source(e))?;
+        .map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot start `{command}`")).with_source(e)
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() {
@@ -751,8 +778,16 @@ mod tests {
                 assert_eq!(offsets[0], 0);
             }
         }
-        assert_eq!(block_range(5, 0, 0).unwrap_err().kind(), ErrorKind::InvalidInput);
-        assert!(block_range(5, 2, 2).unwrap_err().to_string().contains("part 2 of 2"));
+        assert_eq!(
+            block_range(5, 0, 0).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert!(
+            block_range(5, 2, 2)
+                .unwrap_err()
+                .to_string()
+                .contains("part 2 of 2")
+        );
     }
 
     #[test]
@@ -773,7 +808,9 @@ mod tests {
     #[test]
     fn sum_and_dot_partials_give_the_serial_bits_for_any_rank_count() {
         let n = 5 * BLOCK + 17;
-        let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.3).collect();
+        let x: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.3)
+            .collect();
         let y: Vec<f32> = (0..n).map(|i| 1.0 / (1.0 + i as f32)).collect();
         let xv = ndarray::ArrayView1::from(&x[..]);
         let yv = ndarray::ArrayView1::from(&y[..]);
@@ -785,8 +822,16 @@ mod tests {
                 ps.extend(sum_partials(&x[r.clone()]));
                 pd.extend(dot_partials(&x[r.clone()], &y[r]).unwrap());
             }
-            assert_eq!(combine_partials(&ps).to_bits(), s.to_bits(), "{ranks} ranks");
-            assert_eq!(combine_partials(&pd).to_bits(), d.to_bits(), "{ranks} ranks");
+            assert_eq!(
+                combine_partials(&ps).to_bits(),
+                s.to_bits(),
+                "{ranks} ranks"
+            );
+            assert_eq!(
+                combine_partials(&pd).to_bits(),
+                d.to_bits(),
+                "{ranks} ranks"
+            );
         }
         assert_eq!(combine_partials::<f64>(&[]), 0.0);
         assert!(dot_partials(&x[..3], &y[..2]).is_err());
@@ -822,7 +867,8 @@ mod tests {
 
     #[test]
     fn phases_report_the_slowest_rank_and_the_spread() {
-        let p = Phase::from_times("compute", &[vec![1.0, 2.0, 3.0], vec![2.0, 1.0, 5.0]], 2).unwrap();
+        let p =
+            Phase::from_times("compute", &[vec![1.0, 2.0, 3.0], vec![2.0, 1.0, 5.0]], 2).unwrap();
         assert_eq!(p.slowest.samples, vec![2.0, 2.0, 5.0]);
         assert_eq!(p.per_rank_median, vec![2.0, 2.0]);
         assert_eq!(p.spread, 0.0);
@@ -838,7 +884,10 @@ mod tests {
         let known = [("rows", 8), ("cols", 8)];
         let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let f = Flags::parse(&argv(&["--cols", "1_000"]), &known).unwrap();
-        assert_eq!((f.get("rows").unwrap(), f.positive("cols").unwrap()), (8, 1000));
+        assert_eq!(
+            (f.get("rows").unwrap(), f.positive("cols").unwrap()),
+            (8, 1000)
+        );
         let e = Flags::parse(&argv(&["--size", "3"]), &known).unwrap_err();
         assert!(e.to_string().contains("unknown argument \"--size\""), "{e}");
         assert!(e.to_string().contains("--rows N (default 8)"), "{e}");
@@ -847,7 +896,12 @@ mod tests {
         let e = Flags::parse(&argv(&["--rows", "-3"]), &known).unwrap_err();
         assert!(e.to_string().contains("got \"-3\""), "{e}");
         let f = Flags::parse(&argv(&["--rows", "0"]), &known).unwrap();
-        assert!(f.positive("rows").unwrap_err().to_string().contains("at least 1"));
+        assert!(
+            f.positive("rows")
+                .unwrap_err()
+                .to_string()
+                .contains("at least 1")
+        );
         assert!(f.get("steps").is_err());
     }
 
@@ -861,7 +915,12 @@ mod tests {
         let back = Report::from_output(&out).unwrap();
         assert_eq!(back, r);
         assert_eq!(back.median("compute").unwrap(), 3e-3);
-        assert!(back.phase("gather").unwrap_err().to_string().contains("\"compute\""));
+        assert!(
+            back.phase("gather")
+                .unwrap_err()
+                .to_string()
+                .contains("\"compute\"")
+        );
         assert_eq!(back.param("rows").unwrap(), 7.0);
         let e = Report::from_output("no report here").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Format);

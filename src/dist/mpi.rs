@@ -91,7 +91,10 @@ pub fn agree<T>(world: &SimpleCommunicator, local: Result<T>) -> Result<T> {
     bytes.resize(len as usize, 0);
     root.broadcast_into(&mut bytes[..]);
     let message = String::from_utf8_lossy(&bytes);
-    Err(Error::new(code_kind(kind), format!("rank {first}: {message}")))
+    Err(Error::new(
+        code_kind(kind),
+        format!("rank {first}: {message}"),
+    ))
 }
 
 fn kind_code(k: ErrorKind) -> i32 {
@@ -124,7 +127,11 @@ pub fn exit(world: &SimpleCommunicator, result: Result<()>) -> ExitCode {
             if world.rank() == 0 {
                 eprintln!("error: {e}");
             }
-            ExitCode::from(if e.kind() == ErrorKind::InvalidInput { 2 } else { 1 })
+            ExitCode::from(if e.kind() == ErrorKind::InvalidInput {
+                2
+            } else {
+                1
+            })
         }
     }
 }
@@ -155,7 +162,10 @@ pub fn scatter_rows<T: Float + Equivalence>(
     let flat = if world.rank() == root {
         (|| {
             let a = a.ok_or_else(|| {
-                Error::new(ErrorKind::ShapeMismatch, "scatter_rows: the root has no matrix")
+                Error::new(
+                    ErrorKind::ShapeMismatch,
+                    "scatter_rows: the root has no matrix",
+                )
             })?;
             if a.dim() != (rows, cols) {
                 return Err(Error::new(
@@ -167,10 +177,19 @@ pub fn scatter_rows<T: Float + Equivalence>(
                     ),
                 ));
             }
-            let c: Vec<_> = counts.iter().map(|&n| count(n, "scatter_rows")).collect::<Result<_>>()?;
-            let d: Vec<_> = offsets.iter().map(|&n| count(n, "scatter_rows")).collect::<Result<_>>()?;
+            let c: Vec<_> = counts
+                .iter()
+                .map(|&n| count(n, "scatter_rows"))
+                .collect::<Result<_>>()?;
+            let d: Vec<_> = offsets
+                .iter()
+                .map(|&n| count(n, "scatter_rows"))
+                .collect::<Result<_>>()?;
             let flat = a.to_slice().ok_or_else(|| {
-                Error::new(ErrorKind::ShapeMismatch, "scatter_rows: the matrix is not in C order")
+                Error::new(
+                    ErrorKind::ShapeMismatch,
+                    "scatter_rows: the matrix is not in C order",
+                )
             })?;
             Ok(Some((flat, c, d)))
         })()
@@ -207,7 +226,10 @@ pub fn gather_rows<T: Float + Equivalence>(
     let rank = world.rank() as usize;
     let send = (|| {
         let send = band.to_slice().ok_or_else(|| {
-            Error::new(ErrorKind::ShapeMismatch, "gather_rows: the band is not in C order")
+            Error::new(
+                ErrorKind::ShapeMismatch,
+                "gather_rows: the band is not in C order",
+            )
         })?;
         if send.len() != counts[rank] {
             return Err(Error::new(
@@ -226,8 +248,14 @@ pub fn gather_rows<T: Float + Equivalence>(
     let root_process = world.process_at_rank(root);
     if world.rank() == root {
         let mut out = Array2::from_elem((rows, cols), T::ZERO);
-        let c: Vec<_> = counts.iter().map(|&n| count(n, "gather_rows")).collect::<Result<_>>()?;
-        let d: Vec<_> = offsets.iter().map(|&n| count(n, "gather_rows")).collect::<Result<_>>()?;
+        let c: Vec<_> = counts
+            .iter()
+            .map(|&n| count(n, "gather_rows"))
+            .collect::<Result<_>>()?;
+        let d: Vec<_> = offsets
+            .iter()
+            .map(|&n| count(n, "gather_rows"))
+            .collect::<Result<_>>()?;
         {
             let flat = out.as_slice_mut().expect("a new array is contiguous");
             let mut partition = PartitionMut::new(flat, c, &d[..]);
@@ -273,7 +301,10 @@ pub fn exchange_halos<T: Float + Equivalence>(
     }
     let (above, below, owned) = (band.halo_above(), band.halo_below(), band.owned.len());
     let flat = local.as_slice_mut().ok_or_else(|| {
-        Error::new(ErrorKind::ShapeMismatch, "exchange_halos: the band is not in C order")
+        Error::new(
+            ErrorKind::ShapeMismatch,
+            "exchange_halos: the band is not in C order",
+        )
     })?;
     let (top, rest) = flat.split_at_mut(above * cols);
     let (mid, bottom) = rest.split_at_mut(owned * cols);
@@ -286,14 +317,18 @@ pub fn exchange_halos<T: Float + Equivalence>(
             guards.push(rsmpi::request::WaitGuard::from(
                 up.immediate_receive_into(scope, &mut top[..]),
             ));
-            guards.push(rsmpi::request::WaitGuard::from(up.immediate_send(scope, first_row)));
+            guards.push(rsmpi::request::WaitGuard::from(
+                up.immediate_send(scope, first_row),
+            ));
         }
         if below == 1 {
             let down = world.process_at_rank(rank + 1);
             guards.push(rsmpi::request::WaitGuard::from(
                 down.immediate_receive_into(scope, &mut bottom[..]),
             ));
-            guards.push(rsmpi::request::WaitGuard::from(down.immediate_send(scope, last_row)));
+            guards.push(rsmpi::request::WaitGuard::from(
+                down.immediate_send(scope, last_row),
+            ));
         }
         // The guards wait for every request when they drop, here.
         drop(guards);
@@ -360,7 +395,10 @@ impl Stopwatch {
     pub fn finish(&self, world: &SimpleCommunicator, threads: usize) -> Result<Option<Vec<Phase>>> {
         let (samples, phases) = (self.samples.len(), self.names.len());
         if samples == 0 {
-            return Err(Error::new(ErrorKind::InvalidInput, "Stopwatch: no sample was ended"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "Stopwatch: no sample was ended",
+            ));
         }
         let mine: Vec<f64> = self.samples.iter().flatten().copied().collect();
         let root = world.process_at_rank(0);
@@ -380,7 +418,11 @@ impl Stopwatch {
             out.push(Phase::from_times(name, &per_rank, threads)?);
         }
         let totals: Vec<Vec<f64>> = (0..size)
-            .map(|r| (0..samples).map(|s| (0..phases).map(|p| at(r, s, p)).sum()).collect())
+            .map(|r| {
+                (0..samples)
+                    .map(|s| (0..phases).map(|p| at(r, s, p)).sum())
+                    .collect()
+            })
             .collect();
         out.push(Phase::from_times("total", &totals, threads)?);
         Ok(Some(out))
@@ -412,16 +454,31 @@ pub fn scatter_ranges<T: Equivalence + Copy + Default>(
                 format!("scatter_ranges: {ranges:?} are not {size} adjacent ranges from 0"),
             ));
         }
-        let c: Vec<_> = ranges.iter().map(|r| count(r.len(), "scatter_ranges")).collect::<Result<_>>()?;
-        let d: Vec<_> = ranges.iter().map(|r| count(r.start, "scatter_ranges")).collect::<Result<_>>()?;
+        let c: Vec<_> = ranges
+            .iter()
+            .map(|r| count(r.len(), "scatter_ranges"))
+            .collect::<Result<_>>()?;
+        let d: Vec<_> = ranges
+            .iter()
+            .map(|r| count(r.start, "scatter_ranges"))
+            .collect::<Result<_>>()?;
         if world.rank() != root {
             return Ok(None);
         }
-        let data = data.ok_or_else(|| Error::new(ErrorKind::InvalidInput, "scatter_ranges: the root has no data"))?;
+        let data = data.ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "scatter_ranges: the root has no data",
+            )
+        })?;
         if ranges.last().map(|r| r.end) != Some(data.len()) {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("scatter_ranges: the ranges end at {:?}, the data has {} elements", ranges.last().map(|r| r.end), data.len()),
+                format!(
+                    "scatter_ranges: the ranges end at {:?}, the data has {} elements",
+                    ranges.last().map(|r| r.end),
+                    data.len()
+                ),
             ));
         }
         Ok(Some((c, d)))
@@ -431,7 +488,8 @@ pub fn scatter_ranges<T: Equivalence + Copy + Default>(
     let root_process = world.process_at_rank(root);
     match (parts, data) {
         (Some((c, d)), Some(data)) => {
-            root_process.scatter_varcount_into_root(&Partition::new(data, c, &d[..]), &mut recv[..]);
+            root_process
+                .scatter_varcount_into_root(&Partition::new(data, c, &d[..]), &mut recv[..]);
         }
         _ => root_process.scatter_varcount_into(&mut recv[..]),
     }

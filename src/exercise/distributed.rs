@@ -11,8 +11,20 @@ use crate::dist::{band, combine_partials, reduction_range, sum_partials};
 /// (as [`crate::dist::block_range`]) — and the rows it needs for a 3×3 stencil:
 /// its own plus one halo row above and one below where the image has them. A
 /// rank that owns no rows needs none (an empty range).
-pub fn check_rank_band(f: impl Fn(usize, usize, usize) -> ((usize, usize), (usize, usize))) -> Check {
-    let cases = [(10, 4), (1001, 4), (10, 3), (12, 4), (1, 1), (7, 7), (3, 4), (2, 5), (1000, 1)];
+pub fn check_rank_band(
+    f: impl Fn(usize, usize, usize) -> ((usize, usize), (usize, usize)),
+) -> Check {
+    let cases = [
+        (10, 4),
+        (1001, 4),
+        (10, 3),
+        (12, 4),
+        (1, 1),
+        (7, 7),
+        (3, 4),
+        (2, 5),
+        (1000, 1),
+    ];
     let outcome = (|| {
         for (rows, ranks) in cases {
             let mut got = Vec::with_capacity(ranks);
@@ -197,7 +209,9 @@ pub fn check_combine_partials(f: impl Fn(&[Vec<f64>]) -> f64) -> Check {
             } else if got.is_nan() || (got - want).abs() > 1e-6 * want.abs() {
                 "that is not the sum of the partials".to_string()
             } else {
-                format!("{ulps} units in the last place off: the order of the additions differs from `sum`'s")
+                format!(
+                    "{ulps} units in the last place off: the order of the additions differs from `sum`'s"
+                )
             };
             return Err(Problem::Wrong(format!(
                 "with {case} you return {got:e}, the serial sum is {want:e}: {why}"
@@ -252,7 +266,11 @@ mod tests {
         let one_extra_last = |rows: usize, ranks: usize, rank: usize| {
             let r = crate::dist::block_range(rows, ranks, ranks - 1 - rank).unwrap();
             let (s, e) = (rows - r.end, rows - r.start);
-            let needed = if s == e { (s, s) } else { (s.saturating_sub(1), (e + 1).min(rows)) };
+            let needed = if s == e {
+                (s, s)
+            } else {
+                (s.saturating_sub(1), (e + 1).min(rows))
+            };
             ((s, e), needed)
         };
         assert!(message(&check_rank_band(one_extra_last)).contains("in rank order"));
@@ -261,7 +279,11 @@ mod tests {
         let below_zero = |rows: usize, ranks: usize, rank: usize| {
             let ((s, e), _) = right_band(rows, ranks, rank);
             #[allow(clippy::implicit_saturating_sub)]
-            let ns = if s == 0 { s.wrapping_sub(1).min(rows + 7) } else { s - 1 };
+            let ns = if s == 0 {
+                s.wrapping_sub(1).min(rows + 7)
+            } else {
+                s - 1
+            };
             ((s, e), (ns, (e + 1).min(rows)))
         };
         assert!(message(&check_rank_band(below_zero)).contains("do not include the owned rows"));
@@ -283,7 +305,11 @@ mod tests {
         // An empty rank that asks for rows.
         let empty_needs = |rows: usize, ranks: usize, rank: usize| {
             let ((s, e), (ns, ne)) = right_band(rows, ranks, rank);
-            if s == e && s > 0 { ((s, e), (s - 1, s)) } else { ((s, e), (ns, ne)) }
+            if s == e && s > 0 {
+                ((s, e), (s - 1, s))
+            } else {
+                ((s, e), (ns, ne))
+            }
         };
         assert!(message(&check_rank_band(empty_needs)).contains("owns no rows"));
 
@@ -297,7 +323,6 @@ mod tests {
             }
         };
         assert!(message(&check_rank_band(wide)).contains("one row on each side"));
-
     }
 
     #[test]
@@ -321,8 +346,9 @@ mod tests {
         assert!(message(&check_combine_partials(totals)).contains("one total per rank"));
         let left = |p: &[Vec<f64>]| p.iter().flatten().sum::<f64>();
         assert!(message(&check_combine_partials(left)).contains("left to right"));
-        let reversed =
-            |p: &[Vec<f64>]| combine_partials(&p.iter().rev().flatten().copied().collect::<Vec<_>>());
+        let reversed = |p: &[Vec<f64>]| {
+            combine_partials(&p.iter().rev().flatten().copied().collect::<Vec<_>>())
+        };
         assert!(message(&check_combine_partials(reversed)).contains("reverse rank order"));
         let first_only = |p: &[Vec<f64>]| combine_partials(&p[0]);
         assert!(message(&check_combine_partials(first_only)).contains("not the sum"));
