@@ -70,17 +70,21 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
             // timed trial (rank 0 decides and tells the partner; that message
             // also starts the two ranks together). The other ranks are in
             // idle_barrier, asleep, until the ping-pong is over.
-            let mut reps: u64 = 1;
             let mut times = Vec::with_capacity(samples);
-            for trial in 0..=samples {
-                if rank == 0 {
-                    world.process_at_rank(partner as i32).send(&reps);
+            let mut reps: u64 = 1;
+            let mut calibrated = false;
+            // Rank 0 sends the partner the number of round trips of each
+            // batch (0: this size is done); that message also starts the two
+            // together. Batches double until one fills its share of the time
+            // budget, then `samples` batches of that size are timed.
+            if rank == 0 {
+                let to = world.process_at_rank(partner as i32);
+                loop {
+                    to.send(&reps);
                     let t = Instant::now();
                     for _ in 0..reps {
-                        world.process_at_rank(partner as i32).send(&send[..]);
-                        world
-                            .process_at_rank(partner as i32)
-                            .receive_into(&mut recv[..]);
+                        to.send(&send[..]);
+                        to.receive_into(&mut recv[..]);
                     }
                     let per = t.elapsed().as_secs_f64() / reps as f64;
                     if recv != send && problem.is_ok() {
@@ -97,16 +101,28 @@ fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {
                         ));
                     }
                     recv.fill(0);
-                    if trial == 0 {
-                        reps = ((budget / samples as f64 / per) as u64).clamp(1, 100_000);
-                    } else {
+                    if calibrated {
                         times.push(per);
+                        if times.len() == samples {
+                            break;
+                        }
+                    } else if per * reps as f64 >= budget / samples as f64 || reps >= 1 << 20 {
+                        calibrated = true;
+                    } else {
+                        reps *= 2;
                     }
-                } else if rank == partner {
-                    world.process_at_rank(0).receive_into(&mut reps);
+                }
+                to.send(&0u64);
+            } else if rank == partner {
+                let from = world.process_at_rank(0);
+                loop {
+                    from.receive_into(&mut reps);
+                    if reps == 0 {
+                        break;
+                    }
                     for _ in 0..reps {
-                        world.process_at_rank(0).receive_into(&mut recv[..]);
-                        world.process_at_rank(0).send(&recv[..]);
+                        from.receive_into(&mut recv[..]);
+                        from.send(&recv[..]);
                     }
                 }
             }
