@@ -5,6 +5,9 @@
 use super::{Check, Problem, call, finish, ranges};
 use crate::dist::{band, combine_partials, reduction_range, sum_partials};
 
+/// `(owned, needed)`, each a half-open `(start, end)` pair of rows.
+type RankBand = ((usize, usize), (usize, usize));
+
 /// Exercise 8.1: `rank_band(rows, ranks, rank)` must return `(owned, needed)`
 /// as half-open `(start, end)` pairs: the rows rank `rank` of `ranks` owns —
 /// `rows / ranks` each, the first `rows % ranks` ranks one more, in rank order
@@ -99,7 +102,7 @@ pub fn check_rank_band(
 fn check_owned(
     rows: usize,
     ranks: usize,
-    got: &[((usize, usize), (usize, usize))],
+    got: &[RankBand],
 ) -> Result<(), Problem> {
     let case = format!("rows = {rows}, ranks = {ranks}");
     let mut covered = vec![0u32; rows];
@@ -115,7 +118,7 @@ fn check_owned(
     }
     let missing: Vec<usize> = (0..rows).filter(|&i| covered[i] == 0).collect();
     if !missing.is_empty() {
-        let hint = if missing.last() == Some(&(rows - 1)) && rows % ranks != 0 {
+        let hint = if missing.last() == Some(&(rows - 1)) && !rows.is_multiple_of(ranks) {
             format!(": the remainder is dropped ({rows} is not a multiple of {ranks})")
         } else {
             String::new()
