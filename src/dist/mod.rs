@@ -6,7 +6,7 @@
 //! programs under `mpiexec`.
 //!
 //! The MPI side itself (scatter/gather of rows, halo exchange, timing across
-//! ranks) is [`mpi`](crate::dist::mpi), behind the cargo feature `mpi`. evcxr
+//! ranks) is `parlab::dist::mpi`, behind the cargo feature `mpi`. evcxr
 //! cannot be an MPI rank, so notebooks never turn that feature on: a cell
 //! builds an example with `cargo build --release --features mpi --example …`
 //! ([`build_examples`]), runs it with [`run_example`] and reads back the
@@ -32,7 +32,7 @@
 //!
 //! # Reproducible reductions across ranks
 //! [`crate::kernels::sum`] cuts the elements into fixed blocks of
-//! [`BLOCK`](crate::kernels::BLOCK) and adds the block sums pairwise. A rank
+//! [`BLOCK`] and adds the block sums pairwise. A rank
 //! that owns whole blocks ([`reduction_range`]) computes their partials
 //! ([`sum_partials`]); all ranks' partials, put side by side in rank order and
 //! combined with [`combine_partials`], give the serial sum's bits for every

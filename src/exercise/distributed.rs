@@ -99,11 +99,7 @@ pub fn check_rank_band(
     finish("8.1 rank_band", "rank_band", outcome)
 }
 
-fn check_owned(
-    rows: usize,
-    ranks: usize,
-    got: &[RankBand],
-) -> Result<(), Problem> {
+fn check_owned(rows: usize, ranks: usize, got: &[RankBand]) -> Result<(), Problem> {
     let case = format!("rows = {rows}, ranks = {ranks}");
     let mut covered = vec![0u32; rows];
     for (rank, &((s, e), _)) in got.iter().enumerate() {
