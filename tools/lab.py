@@ -8,7 +8,9 @@ Run through ./lab (which checks that cargo and python3 exist first):
                      target/notebooks/, print a table (the main job)
     ./lab test       set up if needed, then cargo fmt --check, clippy -D warnings,
                      cargo test, rustdoc -D warnings, the Python tests of this
-                     tooling, and every notebook executed as a test
+                     tooling, the MPI examples on 1-4 ranks (tools/test_mpi.py),
+                     and every notebook executed as a test (without MPI the
+                     MPI steps and notebook 08 are skipped, saying why)
     ./lab jupyter    set up if needed, open JupyterLab on notebooks/
     ./lab setup      only the set-up (idempotent; quick when already done)
     ./lab strip      remove outputs and execution counts from notebooks/
