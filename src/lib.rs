@@ -42,6 +42,7 @@
 //! | [`export`] | JSON and CSV, written atomically, read with clear errors |
 //! | [`report`], [`plot`], [`display`] | text, HTML and SVG/PNG charts, shown inline through `evcxr_display` |
 //! | [`exercise`] | classroom exercises that check themselves |
+//! | [`dist`] | beyond one machine: rows, blocks and chunks dealt out to MPI ranks, reproducible combining of per-rank partials, timings across ranks, the launcher of the `examples/mpi_*.rs` programs; MPI itself in `dist::mpi` (feature `mpi`) |
 //!
 //! # Conventions
 //!
@@ -80,11 +81,17 @@
 //! - `flamegraph` (off by default): [`profile::flame_graph`] with pprof on
 //!   Linux. It adds about half a minute to a cold build, so only the profiling
 //!   notebook turns it on: `:dep parlab = { path = "..", features = ["flamegraph"] }`.
+//! - `mpi` (off by default): `dist::mpi`, scatter/gather of rows, halo exchange
+//!   and timing across ranks over rsmpi, used by `examples/mpi_*.rs`. It needs
+//!   an MPI library and libclang to build (Debian: `apt-get install mpich
+//!   libmpich-dev libclang-dev`). Notebooks never turn it on — evcxr cannot be
+//!   an MPI rank — notebook 08 builds and launches the examples instead.
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
 pub mod catch;
 pub mod display;
+pub mod dist;
 pub mod error;
 pub mod exercise;
 pub mod export;

@@ -8,7 +8,9 @@ Run through ./lab (which checks that cargo and python3 exist first):
                      target/notebooks/, print a table (the main job)
     ./lab test       set up if needed, then cargo fmt --check, clippy -D warnings,
                      cargo test, rustdoc -D warnings, the Python tests of this
-                     tooling, and every notebook executed as a test
+                     tooling, the MPI examples on 1-4 ranks (tools/test_mpi.py),
+                     and every notebook executed as a test (without MPI the
+                     MPI steps and notebook 08 are skipped, saying why)
     ./lab jupyter    set up if needed, open JupyterLab on notebooks/
     ./lab setup      only the set-up (idempotent; quick when already done)
     ./lab strip      remove outputs and execution counts from notebooks/
@@ -26,7 +28,9 @@ Set-up installs evcxr_jupyter (pinned, `cargo install --locked`) when it is
 missing or at another version, registers the `rust` kernelspec, creates a
 git-ignored virtual environment .venv/ with the packages pinned in
 tools/requirements.txt, and (as root, with apt) installs Debian's OpenBLAS,
-which parlab's matmul loads at run time when present. Every step checks before it acts, so an interrupted
+which parlab's matmul loads at run time when present, and MPICH with libclang
+for the MPI examples and notebook 08 (without them, as a user, `./lab test`
+and `./lab run` skip those and say what to install). Every step checks before it acts, so an interrupted
 set-up is finished by running it again.
 """
 
@@ -227,6 +231,65 @@ def ensure_openblas() -> None:
             say("apt-get install libopenblas0-pthread failed; matmul uses matrixmultiply")
 
 
+MPI_PACKAGES = ["mpich", "libmpich-dev", "libclang-dev"]
+
+
+def mpi_missing() -> str | None:
+    """Why the MPI examples cannot be built and run here (None when they can):
+    they need mpiexec and mpicc (an MPI library) and libclang (rsmpi's bindgen)."""
+    lacking = [tool for tool in ("mpiexec", "mpicc") if shutil.which(tool) is None]
+    libclang = any(Path("/usr/lib").glob("llvm-*/lib/libclang*.so*")) or any(
+        Path("/usr/lib").glob("*/libclang-*.so*")
+    )
+    if not libclang and sys.platform == "linux":
+        lacking.append("libclang")
+    if not lacking:
+        return None
+    return (
+        f"{', '.join(lacking)} not found; install MPI and libclang "
+        f"(Debian/Ubuntu, as root: apt-get install {' '.join(MPI_PACKAGES)})"
+    )
+
+
+def ensure_mpi() -> str | None:
+    """The MPI examples and notebook 08 need MPICH and libclang: install
+    Debian's packages as root with apt; otherwise return why they are missing
+    (the MPI steps are then skipped, saying so)."""
+    why = mpi_missing()
+    if why is None:
+        return None
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        return why
+    say(f"installing MPI for the MPI examples and notebook 08: apt-get install {' '.join(MPI_PACKAGES)} (1-2 minutes)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = [apt, "install", "-y", "-q", *MPI_PACKAGES]
+    if run(cmd, env=env) != 0:
+        run([apt, "update", "-q"], env=env)
+        run(cmd, env=env)
+    return mpi_missing()
+
+
+def needs_mpi(path: Path) -> bool:
+    """A notebook whose metadata says `"parlab": {"requires": ["mpi"]}`."""
+    try:
+        meta = json.loads(path.read_text()).get("metadata", {})
+    except (OSError, ValueError):
+        return False
+    return "mpi" in meta.get("parlab", {}).get("requires", [])
+
+
+def without_mpi_notebooks(paths: list[Path], why: str | None) -> list[Path]:
+    """The notebooks that can run: all of them when MPI is present; otherwise
+    those that need it are left out, saying which and why."""
+    if why is None:
+        return paths
+    skipped = [p for p in paths if needs_mpi(p)]
+    for p in skipped:
+        say(f"skipping {p.name}: it runs MPI programs and {why}")
+    return [p for p in paths if p not in skipped]
+
+
 def setup() -> None:
     started = time.monotonic()
     binary = ensure_evcxr()
@@ -253,15 +316,24 @@ def run_notebooks(paths: list[Path]) -> int:
 def cmd_run(args: list[str]) -> int:
     setup()
     paths = [Path(a).resolve() for a in args] or notebooks()
+    paths = without_mpi_notebooks(paths, ensure_mpi() if any(map(needs_mpi, paths)) else None)
+    if not paths:
+        say("no notebook left to run")
+        return 0
     return run_notebooks(paths)
 
 
 def cmd_test(args: list[str]) -> int:
     setup()
     ensure_chromium()
+    no_mpi = ensure_mpi()
+    if no_mpi:
+        say(f"skipping the MPI steps (the mpi feature, the MPI examples, notebook 08): {no_mpi}")
+    # --all-features includes `mpi`, which needs an MPI library to build.
+    features = ["--all-features"] if no_mpi is None else ["--features", "flamegraph"]
     steps: list[tuple[str, list[str], dict]] = [
         ("cargo fmt --check", ["cargo", "fmt", "--all", "--check"], {}),
-        ("cargo clippy", ["cargo", "clippy", "--all-targets", "--all-features", "--", "-D", "warnings"], {}),
+        ("cargo clippy", ["cargo", "clippy", "--all-targets", *features, "--", "-D", "warnings"], {}),
         ("cargo test", ["cargo", "test"], {}),
         # The same case table again with every contiguous output streamed
         # and the SSE2 read loops: each store kind and width must give the
@@ -275,9 +347,19 @@ def cmd_test(args: list[str]) -> int:
          {}),
         ("notebooks", [str(venv_python()), str(ROOT / "tools" / "nbrun.py"),
                        "--out", str(ROOT / "target" / "notebooks"),
-                       *map(str, notebooks())], {}),
+                       *map(str, without_mpi_notebooks(notebooks(), no_mpi))], {}),
         ("browser", [str(venv_python()), "-m", "unittest", "-v", "tools/test_render.py"], {}),
     ]
+    if no_mpi is None:
+        # The examples on 1-4 ranks, sizes that do not divide, failing ranks.
+        steps.insert(
+            steps.index(next(s for s in steps if s[0] == "tooling tests")) + 1,
+            ("mpi examples", [str(venv_python()), "-m", "unittest", "-v", "tools/test_mpi.py"], {}),
+        )
+        steps.insert(
+            steps.index(next(s for s in steps if s[0] == "cargo test")) + 1,
+            ("cargo test mpi", ["cargo", "test", "--features", "mpi", "--lib", "dist"], {}),
+        )
     results = []
     for name, cmd, extra_env in steps:
         say(f"── {name}: {' '.join(cmd[:4])}{' …' if len(cmd) > 4 else ''}")
@@ -289,6 +371,8 @@ def cmd_test(args: list[str]) -> int:
     print(f"{'step':<20} {'seconds':>8}  status")
     for name, code, secs in results:
         print(f"{name:<20} {secs:8.1f}  {'ok' if code == 0 else f'FAILED (exit {code})'}")
+    if no_mpi:
+        print(f"{'mpi examples':<20} {0:8.1f}  skipped: {no_mpi}")
     failed = [name for name, code, _ in results if code != 0]
     if failed:
         say(f"tests failed: {', '.join(failed)}")

@@ -30,6 +30,7 @@
 //! assert_eq!(exercise::check_chunk_bounds(stub).status, Status::NotDone);
 //! ```
 
+mod distributed;
 mod image;
 mod matmul;
 mod matrix_add;
@@ -39,6 +40,7 @@ mod profiling;
 mod statistics;
 mod verification;
 
+pub use distributed::{check_combine_partials, check_rank_band};
 pub use image::{check_blur_in_bands, check_box_blur};
 pub use matmul::{check_blocked_matmul, check_matmul_ikj};
 pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};

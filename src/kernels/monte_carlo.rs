@@ -206,22 +206,30 @@ fn uniform(g: &mut Xoshiro256PlusPlus) -> f64 {
 /// are folded in order before the next block starts. A left fold continued
 /// block after block is the same fold, so the answer has the same bits as
 /// folding all chunks at once.
+///
+/// Only the chunks in `range` run (all of them: `0..samples.div_ceil(MC_CHUNK)`);
+/// a distributed run gives each rank a range of chunks (see [`crate::dist`]).
+#[allow(clippy::too_many_arguments)]
 fn run<P: Send, A>(
     samples: u64,
     seed: u64,
     parallel: bool,
     block_chunks: u64,
+    range: std::ops::Range<u64>,
     chunk: impl Fn(Xoshiro256PlusPlus, u64) -> P + Sync + Send,
     init: A,
     mut fold: impl FnMut(A, P) -> A,
 ) -> A {
-    let chunks = samples.div_ceil(MC_CHUNK);
-    let capacity = block_chunks.min(chunks) as usize;
+    let chunks = range.end.min(samples.div_ceil(MC_CHUNK));
+    let capacity = block_chunks.min(chunks.saturating_sub(range.start)) as usize;
     let mut block: Vec<(Xoshiro256PlusPlus, u64)> = Vec::with_capacity(capacity);
     let mut results: Vec<P> = Vec::with_capacity(capacity);
     let mut g = Xoshiro256PlusPlus::seed_from_u64(seed);
+    for _ in 0..range.start.min(chunks) {
+        g.jump();
+    }
     let mut acc = init;
-    let mut first = 0;
+    let mut first = range.start;
     while first < chunks {
         let end = chunks.min(first + block_chunks);
         block.clear();
@@ -246,8 +254,15 @@ fn run<P: Send, A>(
     acc
 }
 
-fn pi_impl(samples: u64, seed: u64, parallel: bool, block_chunks: u64) -> Result<Estimate> {
-    check_samples(samples, if parallel { "par_pi" } else { "pi" }, "points")?;
+/// Points inside the quarter circle among the chunks `range` of `pi(samples,
+/// seed)`; a sum of integers, so any split of the chunks adds up exactly.
+fn pi_hits_impl(
+    samples: u64,
+    seed: u64,
+    parallel: bool,
+    block_chunks: u64,
+    range: std::ops::Range<u64>,
+) -> u64 {
     let count = |mut g: Xoshiro256PlusPlus, n: u64| {
         let mut inside = 0u64;
         for _ in 0..n {
@@ -256,21 +271,39 @@ fn pi_impl(samples: u64, seed: u64, parallel: bool, block_chunks: u64) -> Result
         }
         inside
     };
-    let inside = run(
+    run(
         samples,
         seed,
         parallel,
         block_chunks,
+        range,
         count,
         0u64,
         |a, x| a + x,
-    );
+    )
+}
+
+/// The chunks `range` of `pi(samples, seed)`, on the current rayon pool:
+/// their count of points inside.
+pub(crate) fn pi_hits(samples: u64, seed: u64, range: std::ops::Range<u64>) -> Result<u64> {
+    check_samples(samples, "pi_hits", "points")?;
+    Ok(pi_hits_impl(samples, seed, true, BLOCK_CHUNKS, range))
+}
+
+fn pi_impl(samples: u64, seed: u64, parallel: bool, block_chunks: u64) -> Result<Estimate> {
+    check_samples(samples, if parallel { "par_pi" } else { "pi" }, "points")?;
+    let inside = pi_hits_impl(samples, seed, parallel, block_chunks, 0..u64::MAX);
+    Ok(pi_estimate(inside, samples))
+}
+
+/// The estimate of π from `inside` points of `samples` (`samples` ≥ 1).
+pub(crate) fn pi_estimate(inside: u64, samples: u64) -> Estimate {
     let p = inside as f64 / samples as f64;
-    Ok(Estimate {
+    Estimate {
         value: 4.0 * p,
         std_error: 4.0 * (p * (1.0 - p) / samples as f64).sqrt(),
         samples,
-    })
+    }
 }
 
 /// π from `samples` random points in the unit square: 4 × the fraction that
@@ -315,20 +348,8 @@ pub fn par_pi(samples: u64, seed: u64) -> Result<Estimate> {
     pi_impl(samples, seed, true, BLOCK_CHUNKS)
 }
 
-fn call_impl(
-    opt: &CallOption,
-    paths: u64,
-    seed: u64,
-    parallel: bool,
-    block_chunks: u64,
-) -> Result<Estimate> {
-    opt.check()?;
-    let what = if parallel {
-        "par_european_call"
-    } else {
-        "european_call"
-    };
-    check_samples(paths, what, "paths")?;
+/// The per-chunk sums (Σ payoff, Σ payoff²) of a call's paths.
+fn call_chunk(opt: &CallOption) -> impl Fn(Xoshiro256PlusPlus, u64) -> (f64, f64) + Sync + Send {
     let CallOption {
         spot,
         strike,
@@ -340,7 +361,7 @@ fn call_impl(
     let vol = sigma * t.sqrt();
     let discount = (-rate * t).exp();
     let payoff = move |z: f64| discount * (spot * (drift + vol * z).exp() - strike).max(0.0);
-    let sums = |mut g: Xoshiro256PlusPlus, n: u64| {
+    move |mut g: Xoshiro256PlusPlus, n: u64| {
         let (mut s, mut s2) = (0.0f64, 0.0f64);
         let mut left = n;
         while left > 0 {
@@ -357,17 +378,66 @@ fn call_impl(
             left = left.saturating_sub(2);
         }
         (s, s2)
+    }
+}
+
+fn call_impl(
+    opt: &CallOption,
+    paths: u64,
+    seed: u64,
+    parallel: bool,
+    block_chunks: u64,
+) -> Result<Estimate> {
+    opt.check()?;
+    let what = if parallel {
+        "par_european_call"
+    } else {
+        "european_call"
     };
+    check_samples(paths, what, "paths")?;
     // Combined in chunk order: the same for every thread count.
     let (s, s2) = run(
         paths,
         seed,
         parallel,
         block_chunks,
-        sums,
+        0..u64::MAX,
+        call_chunk(opt),
         (0.0, 0.0),
         |(a, b), (x, y)| (a + x, b + y),
     );
+    Ok(call_estimate(s, s2, paths))
+}
+
+/// The (Σ payoff, Σ payoff²) of each chunk in `range` of
+/// `european_call(opt, paths, seed)`, in chunk order, on the current rayon
+/// pool. Folded left to right from `(0, 0)` over all chunks they give the
+/// bits of [`european_call`].
+pub(crate) fn call_chunk_sums(
+    opt: &CallOption,
+    paths: u64,
+    seed: u64,
+    range: std::ops::Range<u64>,
+) -> Result<Vec<(f64, f64)>> {
+    opt.check()?;
+    check_samples(paths, "call_chunk_sums", "paths")?;
+    Ok(run(
+        paths,
+        seed,
+        true,
+        BLOCK_CHUNKS,
+        range,
+        call_chunk(opt),
+        Vec::new(),
+        |mut v, p| {
+            v.push(p);
+            v
+        },
+    ))
+}
+
+/// The estimate from the sums of all `paths` payoffs and their squares.
+pub(crate) fn call_estimate(s: f64, s2: f64, paths: u64) -> Estimate {
     let n = paths as f64;
     let mean = s / n;
     let var = if paths > 1 {
@@ -375,11 +445,11 @@ fn call_impl(
     } else {
         0.0
     };
-    Ok(Estimate {
+    Estimate {
         value: mean,
         std_error: (var / n).sqrt(),
         samples: paths,
-    })
+    }
 }
 
 /// Price of a European call by Monte Carlo: the discounted mean payoff

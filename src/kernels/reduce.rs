@@ -236,7 +236,7 @@ fn lanes_strided<T: Float>(
 }
 
 /// Pairwise sum of the block partials, in a fixed order.
-fn pairwise<T: Float>(p: &[T]) -> T {
+pub(crate) fn pairwise<T: Float>(p: &[T]) -> T {
     match p.len() {
         0 => T::ZERO,
         1 => p[0],
