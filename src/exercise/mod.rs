@@ -34,6 +34,7 @@ mod image;
 mod matmul;
 mod matrix_add;
 mod monte_carlo;
+mod observe;
 mod profiling;
 mod statistics;
 mod verification;
@@ -153,8 +154,9 @@ pub(crate) enum Problem {
 
 /// Runs a student's function on one case, turning a panic into a [`Problem`].
 pub(crate) fn call<R>(f: impl FnOnce() -> R, case: &str) -> Result<R, Problem> {
-    crate::timing::catch_panic(f).map_err(|msg| {
-        if msg.starts_with("not yet implemented") || msg.starts_with("not implemented") {
+    observe::catch(f).map_err(|msg| {
+        let cause = msg.strip_prefix("a scoped thread panicked: ").unwrap_or(&msg);
+        if cause.starts_with("not yet implemented") || cause.starts_with("not implemented") {
             Problem::NotDone
         } else {
             Problem::Wrong(format!("your function panicked on {case}: {msg}"))
@@ -186,7 +188,35 @@ pub(crate) fn finish(exercise: &str, function: &str, outcome: Result<String, Pro
     } else {
         println!("{check}");
     }
+    if check.status != Status::Passed && strict() {
+        fail_the_cell(&check);
+    }
     check
+}
+
+/// The environment variable that makes a check that did not pass fail its
+/// cell, for autograders that count cells with errors (nbgrader).
+pub const STRICT_VAR: &str = "PARLAB_STRICT_CHECKS";
+
+/// Whether [`STRICT_VAR`] is set to something other than `0` or empty.
+pub fn strict() -> bool {
+    std::env::var(STRICT_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Ends the cell with an error. evcxr catches a panic and reports the cell
+/// as successful unless `preserve_vars_on_panic = false`, so in a notebook
+/// the check ends the cell's process instead, which every evcxr
+/// configuration reports as an error (the notebook's functions stay defined,
+/// its variables are lost). Outside evcxr it panics.
+fn fail_the_cell(check: &Check) -> ! {
+    if crate::display::in_evcxr() {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        eprintln!("{check}");
+        let _ = std::io::stderr().flush();
+        std::process::exit(1);
+    }
+    panic!("{check}");
 }
 
 /// Formats a set of row indices as ranges: `0–3, 8, 10–11`.
