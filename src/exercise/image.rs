@@ -360,11 +360,10 @@ fn one_thread(f: &BandFn<'_>) -> Result<(), Problem> {
         return Err(p);
     }
     match seen {
-        Some((true, share)) => Err(Problem::Wrong(format!(
-            "correct, but it ran on one thread: for {case} the calling thread was busy {:.0} % \
-             of the call, so it blurred the bands itself. Give each band to its own thread: \
-             `std::thread::scope`, one `spawn` per band.",
-            100.0 * share.min(1.0)
+        Some(true) => Err(Problem::Wrong(format!(
+            "correct, but it ran on one thread: for {case} the calling thread stayed busy \
+             computing for the whole call instead of waiting for worker threads. Give each band to its own thread: \
+             `std::thread::scope`, one `spawn` per band."
         ))),
         _ => Ok(()),
     }
@@ -555,7 +554,11 @@ mod tests {
             dst.zip_mut_with(&src, |d, &s| *d = (*d * 9.0 - s) / 8.0);
         };
         let c = check_box_blur(no_centre);
-        assert!(c.message.contains("left out the centre pixel"), "{}", c.message);
+        assert!(
+            c.message.contains("left out the centre pixel"),
+            "{}",
+            c.message
+        );
     }
 
     #[test]
@@ -620,15 +623,6 @@ mod tests {
         let stub = |_: ArrayView2<'_, f32>, _: ArrayViewMut2<'_, f32>, _: usize| todo!();
         assert_eq!(check_blur_in_bands(stub).status, Status::NotDone);
 
-        // Right, but every band blurred on the calling thread.
-        let c = check_blur_in_bands(|src, dst, _t| good(src, dst));
-        assert_eq!(c.status, Status::Failed);
-        assert!(
-            c.message.starts_with("correct, but it ran on one thread"),
-            "{}",
-            c.message
-        );
-
         // Bands that do not read their halo rows.
         let c = check_blur_in_bands(|s, d, t| bands_with(s, d, t, false));
         assert_eq!(c.status, Status::Failed);
@@ -659,6 +653,24 @@ mod tests {
                 "for a 256×200 image with 3 threads, row 255 was never \
                                 written in dst: your bands drop the remainder rows"
             ),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn serial_bands_are_correct_but_ran_on_one_thread() {
+        super::super::observe::alone_in_a_process("exercise::image::tests::serial_bands_alone");
+    }
+
+    #[test]
+    #[ignore = "run alone by serial_bands_are_correct_but_ran_on_one_thread"]
+    fn serial_bands_alone() {
+        // Right, but every band blurred on the calling thread.
+        let c = check_blur_in_bands(|src, dst, _t| good(src, dst));
+        assert_eq!(c.status, Status::Failed);
+        assert!(
+            c.message.starts_with("correct, but it ran on one thread"),
             "{}",
             c.message
         );

@@ -175,11 +175,10 @@ fn one_thread(f: &AddFn<'_>) -> Result<(), Problem> {
         return Err(p);
     }
     match seen {
-        Some((true, share)) => Err(Problem::Wrong(format!(
-            "correct, but it ran on one thread: for {case} the calling thread was busy {:.0} % \
-             of the call, so it did the work itself. Give each of the `threads` threads its own \
-             rows of c: `std::thread::scope`, one `spawn` per chunk.",
-            100.0 * share.min(1.0)
+        Some(true) => Err(Problem::Wrong(format!(
+            "correct, but it ran on one thread: for {case} the calling thread stayed busy \
+             computing for the whole call instead of waiting for worker threads. Give each of the `threads` threads its own \
+             rows of c: `std::thread::scope`, one `spawn` per chunk."
         ))),
         _ => Ok(()),
     }
@@ -325,18 +324,6 @@ mod tests {
             c.slice_mut(s![..rows, ..])
                 .assign(&(&a.slice(s![..rows, ..]) + &b.slice(s![..rows, ..])));
         };
-        // Right, but serial: the exercise is about threads.
-        let serial = |a: ArrayView2<'_, f32>,
-                      b: ArrayView2<'_, f32>,
-                      mut c: ArrayViewMut2<'_, f32>,
-                      _t: usize| c.assign(&(&a + &b));
-        let c = check_add_in_chunks(serial);
-        assert_eq!(c.status, Status::Failed);
-        assert!(
-            c.message.starts_with("correct, but it ran on one thread"),
-            "{}",
-            c.message
-        );
         // A panic in a worker names its cause, not only "a scoped thread panicked".
         let overflow = |a: ArrayView2<'_, f32>,
                         _b: ArrayView2<'_, f32>,
@@ -352,7 +339,8 @@ mod tests {
         let c = check_add_in_chunks(overflow);
         assert_eq!(c.status, Status::Failed);
         assert!(
-            c.message.contains("a scoped thread panicked: attempt to subtract with overflow"),
+            c.message
+                .contains("a scoped thread panicked: attempt to subtract with overflow"),
             "{}",
             c.message
         );
@@ -361,6 +349,28 @@ mod tests {
         assert!(
             c.message
                 .contains("rows 1020–1022 of c were never written: your chunks drop the remainder"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn a_serial_add_is_correct_but_ran_on_one_thread() {
+        super::super::observe::alone_in_a_process("exercise::matrix_add::tests::serial_add_alone");
+    }
+
+    #[test]
+    #[ignore = "run alone by a_serial_add_is_correct_but_ran_on_one_thread"]
+    fn serial_add_alone() {
+        // Right, but serial: the exercise is about threads.
+        let serial = |a: ArrayView2<'_, f32>,
+                      b: ArrayView2<'_, f32>,
+                      mut c: ArrayViewMut2<'_, f32>,
+                      _t: usize| c.assign(&(&a + &b));
+        let c = check_add_in_chunks(serial);
+        assert_eq!(c.status, Status::Failed);
+        assert!(
+            c.message.starts_with("correct, but it ran on one thread"),
             "{}",
             c.message
         );

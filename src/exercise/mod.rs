@@ -155,7 +155,9 @@ pub(crate) enum Problem {
 /// Runs a student's function on one case, turning a panic into a [`Problem`].
 pub(crate) fn call<R>(f: impl FnOnce() -> R, case: &str) -> Result<R, Problem> {
     observe::catch(f).map_err(|msg| {
-        let cause = msg.strip_prefix("a scoped thread panicked: ").unwrap_or(&msg);
+        let cause = msg
+            .strip_prefix("a scoped thread panicked: ")
+            .unwrap_or(&msg);
         if cause.starts_with("not yet implemented") || cause.starts_with("not implemented") {
             Problem::NotDone
         } else {
