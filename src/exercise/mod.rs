@@ -263,6 +263,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn strict_checks_fail_when_not_passed() {
+        let run = |name: &str| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--ignored", "--exact", name, "--test-threads", "1"])
+                .env(STRICT_VAR, "1")
+                .output()
+                .unwrap()
+        };
+        let wrong = run("exercise::tests::strict_wrong_alone");
+        assert!(!wrong.status.success());
+        assert!(String::from_utf8_lossy(&wrong.stdout).contains("not yet right"));
+        assert!(run("exercise::tests::strict_right_alone").status.success());
+    }
+
+    #[test]
+    #[ignore = "run with PARLAB_STRICT_CHECKS=1 by strict_checks_fail_when_not_passed"]
+    fn strict_wrong_alone() {
+        check_chunk_bounds(|_, _| vec![]);
+    }
+
+    #[test]
+    #[ignore = "run with PARLAB_STRICT_CHECKS=1 by strict_checks_fail_when_not_passed"]
+    fn strict_right_alone() {
+        check_chunk_bounds(|rows, threads| {
+            crate::par::chunk_ranges(rows, threads)
+                .into_iter()
+                .map(|r| (r.start, r.end))
+                .collect()
+        });
+    }
+
+    #[test]
     fn ranges_are_compact() {
         assert_eq!(ranges(&[0, 1, 2, 3, 8, 10, 11]), "0–3, 8, 10–11");
         assert_eq!(ranges(&[]), "");
