@@ -43,18 +43,18 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_student  # noqa: E402
 import nbrun  # noqa: E402
 
 ROOT = nbrun.ROOT
 COURSE = ROOT / "notebooks"
-EXERCISE_SRC = ROOT / "src" / "exercise"
 OUTCOMES = ("passed", "failed", "not-done", "error", "timeout")
 # Course cells that the student left as they are: the demonstrations and
 # benchmarks of the lesson, which may take longer than an exercise cell.
 COURSE_CELL_TIMEOUT = 600
 # Ran past the timeout: nbclient interrupted the cell, evcxr killed its process.
 KILLED = "Subprocess terminated with status: signal: 9"
-CHECK_CALL = re.compile(r"\bexercise::(check_\w+)\s*\(")
+CHECK_CALL = make_student.CHECK_CALL
 MESSAGE = re.compile(r'<span style="white-space:pre-wrap">(.*?)</span></div>', re.S)
 
 
@@ -65,19 +65,7 @@ class BadInput(Exception):
 # ----------------------------------------------------------------- the course
 
 
-def exercise_names(src: Path = EXERCISE_SRC) -> dict[str, str]:
-    """`check_chunk_bounds` -> `1.1 chunk_bounds`, read from the checkers'
-    source (each `pub fn check_…` ends in `finish("1.1 chunk_bounds", …)`)."""
-    names = {}
-    for path in sorted(src.glob("*.rs")):
-        text = path.read_text()
-        starts = [(m.start(), m.group(1)) for m in re.finditer(r"pub fn (check_\w+)", text)]
-        for k, (start, name) in enumerate(starts):
-            end = starts[k + 1][0] if k + 1 < len(starts) else len(text)
-            m = re.search(r'finish\(\s*"([^"]+)"', text[start:end])
-            if m:
-                names[name] = m.group(1)
-    return names
+exercise_names = make_student.exercise_names
 
 
 @dataclass

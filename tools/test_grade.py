@@ -190,6 +190,57 @@ class GradeWithoutKernel(unittest.TestCase):
             self.assertNotIn("Traceback", p.stderr)
 
 
+class NbgraderMetadata(unittest.TestCase):
+    """make_student.py --nbgrader and tools/nbgrader_course.py, on copies."""
+
+    def test_checks_are_locked_graded_cells_and_answers_solution_cells(self):
+        with tempfile.TemporaryDirectory() as d:
+            for solution in make_student.solutions():
+                copy = Path(d) / solution.name
+                copy.write_text(solution.read_text())
+                text = make_student.stamped_solution(copy, force=True)
+                nb = json.loads(text)
+                checks = [c for c in nb["cells"] if "exercise::check_" in "".join(c["source"])]
+                answers = [c for c in nb["cells"] if "BEGIN SOLUTION" in "".join(c["source"])
+                           and c["cell_type"] == "code"]
+                self.assertEqual(len(checks), 2, solution.name)
+                for c in checks:
+                    meta = c["metadata"]["nbgrader"]
+                    self.assertTrue(meta["grade"] and meta["locked"], solution.name)
+                    self.assertFalse(meta["solution"])
+                    self.assertEqual(meta["points"], 1)
+                    self.assertRegex(meta["grade_id"], r"^ex\d+_\d+-\w+$")
+                    self.assertFalse(c["metadata"]["editable"])
+                for c in answers:
+                    meta = c["metadata"]["nbgrader"]
+                    self.assertTrue(meta["solution"] and not meta["grade"] and not meta["locked"])
+                ids = [c["metadata"]["nbgrader"]["grade_id"] for c in checks + answers]
+                self.assertEqual(len(ids), len(set(ids)), solution.name)
+                # Stamping is idempotent, a stamped notebook stays stamped, and
+                # the student copy carries the same metadata.
+                copy.write_text(text)
+                self.assertEqual(make_student.stamped_solution(copy), text)
+                _, student = make_student.student_of(copy)
+                kept = [c["metadata"] for c in json.loads(student)["cells"]]
+                self.assertEqual(kept, [c["metadata"] for c in nb["cells"]])
+            self.assertEqual(make_student.grade_id("1.1 chunk_bounds"), "ex1_1-chunk_bounds")
+
+    def test_the_nbgrader_course_directory(self):
+        import nbgrader_course as export
+
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(export.main([d]), 0)
+            config = (Path(d) / "nbgrader_config.py").read_text()
+            self.assertIn('os.environ["PARLAB_STRICT_CHECKS"] = "1"', config)
+            compile(config, "nbgrader_config.py", "exec")
+            nb = json.loads((Path(d) / "source" / "01-matrix-addition"
+                             / "01-matrix-addition.ipynb").read_text())
+            text = json.dumps(nb)
+            self.assertNotIn("<!-- BEGIN SOLUTION -->", text)
+            self.assertIn("// BEGIN SOLUTION", text)
+            self.assertIn(f":dep parlab = {{ path = {json.dumps(json.dumps(str(ROOT)))[1:-1]} }}", text)
+
+
 class GradeSubmissions(unittest.TestCase):
     """One batch through the real kernel: every outcome, and the bad files."""
 
