@@ -281,6 +281,7 @@ def cmd_test(args: list[str]) -> int:
                        "--out", str(ROOT / "target" / "notebooks"),
                        *map(str, notebooks())], {}),
         ("browser", [str(venv_python()), "-m", "unittest", "-v", "tools/test_render.py"], {}),
+        ("jupyterlab", [str(venv_python()), "-m", "unittest", "-v", "tools/test_jupyterlab.py"], {}),
     ]
     results = []
     for name, cmd, extra_env in steps:
