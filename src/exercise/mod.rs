@@ -213,6 +213,8 @@ pub fn strict() -> bool {
 fn fail_the_cell(check: &Check) -> ! {
     if crate::display::in_evcxr() {
         use std::io::Write;
+        // evcxr shows a cell's HTML when the cell ends, and drops it when the
+        // process dies; stderr it forwards at once: the check's words go there.
         let _ = std::io::stdout().flush();
         eprintln!("{check}");
         let _ = std::io::stderr().flush();
