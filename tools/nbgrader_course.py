@@ -45,9 +45,27 @@ import os
 # parlab::exercise::STRICT_VAR): nbgrader's autograder counts errors.
 os.environ["PARLAB_STRICT_CHECKS"] = "1"
 
+# evcxr (0.22) answers a cell that does not compile with an error reply that
+# has no ename, evalue or traceback; nbgrader's Execute preprocessor reads
+# them (KeyError: 'ename', and the whole submission fails). Fill them in.
+from nbgrader.preprocessors import execute as _execute
+
+_on_cell_executed = _execute.Execute.on_cell_executed
+
+
+def _on_cell_executed_evcxr(self, **kwargs):
+    content = kwargs["execute_reply"]["content"]
+    if content.get("status") == "error":
+        content.setdefault("ename", "Error")
+        content.setdefault("evalue", "the cell failed (evcxr gave no details)")
+        content.setdefault("traceback", [])
+    return _on_cell_executed(self, **kwargs)
+
+
+_execute.Execute.on_cell_executed = _on_cell_executed_evcxr
+
 c = get_config()
 c.CourseDirectory.root = {root!r}
-c.CourseDirectory.db_assignments = [{assignments}]
 # parlab's solution regions are `// BEGIN SOLUTION: todo!("…")` … `// END SOLUTION`.
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
@@ -92,9 +110,8 @@ def main(argv: list[str]) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{name}.ipynb").write_text(source_notebook(solution, args.parlab.resolve()))
         names.append(name)
-    assignments = ", ".join(f"dict(name={n!r})" for n in names)
     (dest / "nbgrader_config.py").write_text(
-        CONFIG.format(root=str(dest), assignments=assignments, timeout=args.timeout))
+        CONFIG.format(root=str(dest), timeout=args.timeout))
     print(f"[nbgrader] {len(names)} assignments in {dest}/source/, config {dest}/nbgrader_config.py")
     return 0
 
