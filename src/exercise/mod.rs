@@ -102,9 +102,11 @@ impl Check {
         )
     }
 
-    /// Shows the check in a notebook.
+    /// Shows the check in a notebook: as HTML, with its text as the plain
+    /// form (autograders such as nbgrader read `text/plain`).
     pub fn evcxr_display(&self) {
         crate::display::emit("text/html", &self.to_html());
+        crate::display::emit("text/plain", &self.to_string());
     }
 
     /// `true` when the check passed.
