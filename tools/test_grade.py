@@ -259,7 +259,10 @@ class GradeSubmissions(unittest.TestCase):
         )
         cls.seconds = time.monotonic() - started
         book = cls.folder / "gradebook.csv"
-        cls.rows = list(csv.DictReader(book.open())) if book.exists() else []
+        cls.rows = []
+        if book.exists():
+            with book.open(newline="", encoding="utf-8") as f:
+                cls.rows = list(csv.DictReader(f))
 
     @classmethod
     def tearDownClass(cls):
