@@ -14,6 +14,9 @@ Run through ./lab (which checks that cargo and python3 exist first):
     ./lab jupyter    set up if needed, open JupyterLab on notebooks/
     ./lab setup      only the set-up (idempotent; quick when already done)
     ./lab strip      remove outputs and execution counts from notebooks/
+    ./lab grade DIR  grade the student notebooks in DIR (one per student) in the
+                     real kernel: DIR/gradebook.csv, DIR/feedback/*.html, a
+                     table (option: --cell-timeout SECONDS; see tools/grade.py)
     ./lab peers      parlab's kernels next to numpy and numba on this machine,
                      interleaved in rounds: a markdown table of times and speed
                      ratios (options: --rounds N, --threads 1,2, --quick,
@@ -345,10 +348,12 @@ def cmd_test(args: list[str]) -> int:
          {"RUSTDOCFLAGS": "-D warnings"}),
         ("tooling tests", [str(venv_python()), "-m", "unittest", "-v", "tools/test_lab.py"],
          {}),
+        ("grading", [str(venv_python()), "-m", "unittest", "-v", "tools/test_grade.py"], {}),
         ("notebooks", [str(venv_python()), str(ROOT / "tools" / "nbrun.py"),
                        "--out", str(ROOT / "target" / "notebooks"),
                        *map(str, without_mpi_notebooks(notebooks(), no_mpi))], {}),
         ("browser", [str(venv_python()), "-m", "unittest", "-v", "tools/test_render.py"], {}),
+        ("jupyterlab", [str(venv_python()), "-m", "unittest", "-v", "tools/test_jupyterlab.py"], {}),
     ]
     if no_mpi is None:
         # The examples on 1-4 ranks, sizes that do not divide, failing ranks.
@@ -404,6 +409,12 @@ def cmd_peers(args: list[str]) -> int:
     return run([str(PEERS_VENV / "bin" / "python"), str(ROOT / "tools" / "peers.py"), *args])
 
 
+def cmd_grade(args: list[str]) -> int:
+    """Grades submitted notebooks: see tools/grade.py."""
+    setup()
+    return run([str(venv_python()), str(ROOT / "tools" / "grade.py"), *args])
+
+
 def cmd_strip(args: list[str]) -> int:
     paths = [Path(a) for a in args] or notebooks()
     changed = 0
@@ -433,6 +444,7 @@ COMMANDS = {
     "setup": cmd_setup,
     "strip": cmd_strip,
     "peers": cmd_peers,
+    "grade": cmd_grade,
 }
 
 

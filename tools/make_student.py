@@ -14,6 +14,15 @@ dropped. Outputs and execution counts are cleared.
 
     python3 tools/make_student.py           # write the student notebooks
     python3 tools/make_student.py --check   # fail if one is out of date
+    python3 tools/make_student.py --nbgrader
+
+With --nbgrader the solution notebooks are stamped first (in place) with the
+cell metadata nbgrader reads (see nbgrader_metadata): each check cell becomes
+a locked, graded test cell worth one point, named after its exercise
+(`grade_id` `ex1_1-chunk_bounds`), and marked not editable or deletable in
+JupyterLab; each cell with a solution region becomes a solution cell. A
+notebook stamped once is stamped again on every later run (a new exercise
+gets its metadata too); student notebooks carry the same metadata.
 """
 
 from __future__ import annotations
@@ -30,8 +39,73 @@ END = re.compile(r"^\s*// END SOLUTION\s*$")
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 
 
+CHECK_CALL = re.compile(r"\bexercise::(check_\w+)\s*\(")
+EXERCISE_SRC = ROOT / "src" / "exercise"
+POINTS = 1
+
+
 class MarkerError(Exception):
     pass
+
+
+def exercise_names(src: Path = EXERCISE_SRC) -> dict[str, str]:
+    """`check_chunk_bounds` -> `1.1 chunk_bounds`, read from the checkers'
+    source (each `pub fn check_…` ends in `finish("1.1 chunk_bounds", …)`)."""
+    names = {}
+    for path in sorted(src.glob("*.rs")):
+        text = path.read_text()
+        starts = [(m.start(), m.group(1)) for m in re.finditer(r"pub fn (check_\w+)", text)]
+        for k, (start, name) in enumerate(starts):
+            end = starts[k + 1][0] if k + 1 < len(starts) else len(text)
+            m = re.search(r'finish\(\s*"([^"]+)"', text[start:end])
+            if m:
+                names[name] = m.group(1)
+    return names
+
+
+def grade_id(exercise: str) -> str:
+    """`1.1 chunk_bounds` -> `ex1_1-chunk_bounds` (nbgrader ids: letters,
+    digits, `_` and `-`)."""
+    number, _, name = exercise.partition(" ")
+    return "ex" + number.replace(".", "_") + ("-" + re.sub(r"[^A-Za-z0-9_]", "_", name) if name else "")
+
+
+def nbgrader_metadata(nb: dict, names: dict[str, str] | None = None) -> dict:
+    """Stamps the cells of a solution notebook (in place; returns it): a
+    check cell is an autograder test (graded, locked, POINTS), a cell with a
+    solution region a solution cell named after the check that follows it."""
+    names = exercise_names() if names is None else names
+    pending = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        meta = cell.setdefault("metadata", {})
+        if "BEGIN SOLUTION" in source:
+            pending.append(meta)
+            continue
+        calls = CHECK_CALL.findall(source)
+        if not calls:
+            continue
+        exercise = names.get(calls[0], calls[0].removeprefix("check_"))
+        gid = grade_id(exercise)
+        meta["nbgrader"] = {
+            "grade": True, "grade_id": gid, "locked": True, "points": POINTS,
+            "schema_version": 3, "solution": False, "task": False,
+        }
+        meta["editable"] = False
+        meta["deletable"] = False
+        for k, answer in enumerate(pending):
+            answer["nbgrader"] = {
+                "grade": False, "grade_id": f"{gid}-answer" + (f"-{k + 1}" if k else ""),
+                "locked": False, "schema_version": 3, "solution": True, "task": False,
+            }
+        pending = []
+    return nb
+
+
+def stamped(nb: dict) -> bool:
+    return any("nbgrader" in c.get("metadata", {}) for c in nb["cells"])
 
 
 def strip_code(source: str, where: str) -> str:
@@ -72,8 +146,21 @@ def to_lines(text: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
-def student_of(solution: Path) -> tuple[Path, str]:
+def dump(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def stamped_solution(solution: Path, force: bool = False) -> str | None:
+    """The solution notebook's text with its nbgrader metadata brought up to
+    date, when it is stamped already (or `force`); None otherwise."""
     nb = json.loads(solution.read_text())
+    if not (force or stamped(nb)):
+        return None
+    return dump(nbgrader_metadata(nb))
+
+
+def student_of(solution: Path, text: str | None = None) -> tuple[Path, str]:
+    nb = json.loads(solution.read_text() if text is None else text)
     for i, cell in enumerate(nb["cells"], 1):
         source = "".join(cell["source"])
         where = f"{solution.name} cell {i}"
@@ -84,7 +171,7 @@ def student_of(solution: Path) -> tuple[Path, str]:
         elif cell["cell_type"] == "markdown":
             cell["source"] = to_lines(strip_markdown(source, where))
     target = solution.with_name(solution.name.replace(".solution.ipynb", ".ipynb"))
-    return target, json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    return target, dump(nb)
 
 
 def solutions() -> list[Path]:
@@ -93,8 +180,16 @@ def solutions() -> list[Path]:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
+    force = "--nbgrader" in argv
     stale = []
     for solution in solutions():
+        meta = stamped_solution(solution, force)
+        if meta is not None and meta != solution.read_text():
+            if check:
+                stale.append(solution.name)
+            else:
+                solution.write_text(meta)
+                print(f"stamped {solution.relative_to(ROOT)} with nbgrader metadata")
         target, text = student_of(solution)
         if check:
             if not target.exists() or target.read_text() != text:

@@ -341,6 +341,18 @@ def bad_inputs(paths: list[Path]) -> list[str]:
     return problems
 
 
+def lock_tmpdir(tmpdir: Path):
+    """Waits until no other runner (nbrun, grade) uses `tmpdir`; the lock is
+    held while the returned file stays open."""
+    lock = open(tmpdir.parent / f"{tmpdir.name}.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting: another runner is using {tmpdir}", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
@@ -355,12 +367,7 @@ def main(argv: list[str]) -> int:
         return 2
 
     evcxr_environment(args.tmpdir)
-    lock = open(args.tmpdir.parent / f"{args.tmpdir.name}.lock", "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"waiting: another runner is using {args.tmpdir}", flush=True)
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = lock_tmpdir(args.tmpdir)  # noqa: F841 (held until exit)
 
     results = []
     for path in args.notebooks:

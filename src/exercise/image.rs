@@ -216,6 +216,14 @@ fn explain_blur(
             .to_string()
     } else if all_close(out, &nine) {
         ": every pixel is 9× too large — divide the sum of the 3×3 neighbourhood by 9.".into()
+    } else if all_close(out, &want.mapv(|x| x * 9.0 / 8.0)) {
+        ": every pixel is 9/8 of the right mean — the sum of the 3×3 neighbourhood is divided by \
+         8. The neighbourhood has 9 pixels, the centre included: divide by 9."
+            .into()
+    } else if all_close(out, &((&nine - &src.mapv(f64::from)) / 8.0)) {
+        ": you averaged the 8 neighbours and left out the centre pixel. The 3×3 neighbourhood \
+         has 9 pixels, the centre included: add it and divide by 9."
+            .into()
     } else if out.iter().zip(src.iter()).all(|(&a, &b)| a == b) {
         ": dst is a copy of src — nothing was blurred.".into()
     } else if place == "inside the image" {
@@ -326,13 +334,39 @@ pub fn check_blur_in_bands(
                 }
             }
         }
+        one_thread(f)?;
         Ok(format!(
             "{n} hidden cases: 1, 2, 3, 4 and 7 threads on 256×200, 10×7, 3×5 and 1×9 images \
              (more threads than rows included); every result bit-identical to the one-thread \
-             result."
+             result; and the bands ran on the threads, not on the calling one."
         ))
     })();
     finish("6.2 blur_in_bands", "blur_in_bands", outcome)
+}
+
+/// Fails a correct solution that blurs every band on the calling thread: the
+/// exercise is about threads.
+fn one_thread(f: &BandFn<'_>) -> Result<(), Problem> {
+    let img = test_image(1024, 1024, 84);
+    let mut out = Array2::zeros(img.dim());
+    let case = "a 1024×1024 image with 4 threads";
+    let mut panicked = None;
+    let seen = super::observe::ran_on_calling_thread(3, || {
+        if let Err(p) = call(|| f(img.view(), out.view_mut(), 4), case) {
+            panicked = Some(panic_hint(p));
+        }
+    });
+    if let Some(p) = panicked {
+        return Err(p);
+    }
+    match seen {
+        Some(true) => Err(Problem::Wrong(format!(
+            "correct, but it ran on one thread: for {case} the calling thread stayed busy \
+             computing for the whole call instead of waiting for worker threads. Give each band to its own thread: \
+             `std::thread::scope`, one `spawn` per band."
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Explains where a parallel result differs from the serial one.
@@ -506,6 +540,28 @@ mod tests {
     }
 
     #[test]
+    fn dividing_by_8_is_named_not_blamed_on_the_edges() {
+        let by8 = |src: ArrayView2<'_, f32>, mut dst: ArrayViewMut2<'_, f32>| {
+            good(src, dst.view_mut());
+            dst.mapv_inplace(|x| x * 9.0 / 8.0);
+        };
+        let c = check_box_blur(by8);
+        assert_eq!(c.status, Status::Failed);
+        assert!(c.message.contains("divided by 8"), "{}", c.message);
+        assert!(!c.message.contains("clamped"), "{}", c.message);
+        let no_centre = |src: ArrayView2<'_, f32>, mut dst: ArrayViewMut2<'_, f32>| {
+            good(src, dst.view_mut());
+            dst.zip_mut_with(&src, |d, &s| *d = (*d * 9.0 - s) / 8.0);
+        };
+        let c = check_box_blur(no_centre);
+        assert!(
+            c.message.contains("left out the centre pixel"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
     fn underflow_at_row_zero_is_explained() {
         let naive = |src: ArrayView2<'_, f32>, mut dst: ArrayViewMut2<'_, f32>| {
             let (rows, cols) = src.dim();
@@ -597,6 +653,24 @@ mod tests {
                 "for a 256×200 image with 3 threads, row 255 was never \
                                 written in dst: your bands drop the remainder rows"
             ),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn serial_bands_are_correct_but_ran_on_one_thread() {
+        super::super::observe::alone_in_a_process("exercise::image::tests::serial_bands_alone");
+    }
+
+    #[test]
+    #[ignore = "run alone by serial_bands_are_correct_but_ran_on_one_thread"]
+    fn serial_bands_alone() {
+        // Right, but every band blurred on the calling thread.
+        let c = check_blur_in_bands(|src, dst, _t| good(src, dst));
+        assert_eq!(c.status, Status::Failed);
+        assert!(
+            c.message.starts_with("correct, but it ran on one thread"),
             "{}",
             c.message
         );

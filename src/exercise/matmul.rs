@@ -121,6 +121,18 @@ fn explain(
              accumulating."
         ));
     }
+    if k > 1 {
+        let (last, last_mag) = partial(a, b, k - 1..k);
+        if agrees(c, &last, &last_mag, k) {
+            return Some(format!(
+                "{head}: every element holds only its last term a[[i, {}]]·b[[{}, j]] — each \
+                 product overwrote the one before: write `c[[i, j]] += …` (`+=`), not `=`, in the \
+                 innermost loop.",
+                k - 1,
+                k - 1
+            ));
+        }
+    }
     if let Some(bs) = block {
         // Tiles that skip the remainder of a dimension, or restart the sum.
         let rows: Vec<usize> = (0..m).filter(|&r| bad.iter().any(|e| e.0 == r)).collect();
@@ -154,6 +166,9 @@ fn explain(
                 ));
             }
         }
+        if let Some(msg) = ragged_dropped(a, b, c, bs) {
+            return Some(format!("{head}: {msg}"));
+        }
         if k > bs {
             let last = (k - 1) / bs * bs;
             let (only_last, last_mag) = partial(a, b, last..k);
@@ -169,13 +184,77 @@ fn explain(
     Some(format!("{head}."))
 }
 
+/// Whether `c` is what tiles give that stop at the last whole block in two or
+/// three of the dimensions (the ragged last block dropped): the elements
+/// outside the whole blocks never written (or zeroed), the sums inside
+/// missing their last terms when the p loop is cut too.
+fn ragged_dropped(
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+    c: &Array2<f64>,
+    bs: usize,
+) -> Option<String> {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let stop = |len: usize| len - len % bs;
+    let ragged = [m % bs != 0, k % bs != 0, n % bs != 0];
+    // Every choice of cut dimensions among the ragged ones, two or more.
+    for mask in 1..8usize {
+        let cut = |d: usize| mask & (1 << d) != 0;
+        if mask.count_ones() < 2 || (0..3).any(|d| cut(d) && !ragged[d]) {
+            continue;
+        }
+        let (mi, kp, nj) = (
+            if cut(0) { stop(m) } else { m },
+            if cut(1) { stop(k) } else { k },
+            if cut(2) { stop(n) } else { n },
+        );
+        let (inner, inner_mag) = partial(a, b, 0..kp);
+        let fits = c.indexed_iter().all(|((i, j), &x)| {
+            if i < mi && j < nj {
+                close(x, inner[[i, j]], inner_mag[[i, j]], k)
+            } else {
+                x == START || x == 0.0
+            }
+        });
+        if fits {
+            let names: Vec<String> = [(0, "i", m), (1, "p", k), (2, "j", n)]
+                .into_iter()
+                .filter(|&(d, ..)| cut(d))
+                .map(|(_, name, len)| format!("{name} at {} of {len}", stop(len)))
+                .collect();
+            return Some(format!(
+                "the ragged last block is dropped — the block loops stop at the last whole \
+                 block ({}), so the last, shorter block of each of these dimensions is never \
+                 computed. End each block at `(i0 + block).min(m)`, `(p0 + block).min(k)` and \
+                 `(j0 + block).min(n)`.",
+                names.join(", "),
+            ));
+        }
+    }
+    None
+}
+
 /// Adds advice to a panic message a student is likely to meet.
-fn panic_hint(p: Problem) -> Problem {
+fn panic_hint(p: Problem, square: bool, block: Option<usize>) -> Problem {
     match p {
-        Problem::Wrong(m) if m.contains("out of bounds") => Problem::Wrong(format!(
-            "{m}\nCheck each loop's bound: i < a.nrows() (= c.nrows()), p < a.ncols() \
-             (= b.nrows()), j < b.ncols() (= c.ncols()) — the matrices are not square."
-        )),
+        Problem::Wrong(m) if m.contains("out of bounds") => {
+            let hint = match (block, square) {
+                (Some(_), _) => {
+                    "A block loop runs past the edge of the matrix: the last block of a \
+                     dimension that the block size does not divide is shorter — end each block \
+                     at `(i0 + block).min(m)` (and likewise for p and j)."
+                }
+                (None, false) => {
+                    "Check each loop's bound: i < a.nrows() (= c.nrows()), p < a.ncols() \
+                     (= b.nrows()), j < b.ncols() (= c.ncols()) — the matrices are not square."
+                }
+                (None, true) => {
+                    "Check each loop's bound: i < a.nrows() (= c.nrows()), p < a.ncols() \
+                     (= b.nrows()), j < b.ncols() (= c.ncols())."
+                }
+            };
+            Problem::Wrong(format!("{m}\n{hint}"))
+        }
         p => p,
     }
 }
@@ -221,7 +300,8 @@ fn run_case(f: &ProductFn<'_>, cs: &Case, block: Option<usize>) -> Result<(), Pr
     } else {
         Array2::from_elem(shape, START)
     };
-    call(|| f(a, b, c.view_mut()), &cs.name).map_err(panic_hint)?;
+    let square = a.nrows() == a.ncols() && b.nrows() == b.ncols();
+    call(|| f(a, b, c.view_mut()), &cs.name).map_err(|p| panic_hint(p, square, block))?;
     match explain(a, b, &c, &cs.name, block) {
         Some(msg) => Err(Problem::Wrong(msg)),
         None => Ok(()),
@@ -363,11 +443,17 @@ mod tests {
         b: ArrayView2<'_, f64>,
         mut c: ArrayViewMut2<'_, f64>,
         bs: usize,
-        skip: Option<usize>,
+        skip: &[usize],
         zero_each: bool,
     ) {
         let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-        let lim = |len: usize, d: usize| if skip == Some(d) { len - len % bs } else { len };
+        let lim = |len: usize, d: usize| {
+            if skip.contains(&d) {
+                len - len % bs
+            } else {
+                len
+            }
+        };
         c.fill(0.0);
         for i0 in (0..lim(m, 0)).step_by(bs) {
             for j0 in (0..lim(n, 2)).step_by(bs) {
@@ -396,6 +482,21 @@ mod tests {
         let stub =
             |_: ArrayView2<'_, f64>, _: ArrayView2<'_, f64>, _: ArrayViewMut2<'_, f64>| todo!();
         assert_eq!(check_matmul_ikj(stub).status, Status::NotDone);
+        // `=` instead of `+=`.
+        let assign =
+            |a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, mut c: ArrayViewMut2<'_, f64>| {
+                c.fill(0.0);
+                for i in 0..a.nrows() {
+                    for p in 0..a.ncols() {
+                        for j in 0..b.ncols() {
+                            c[[i, j]] = a[[i, p]] * b[[p, j]];
+                        }
+                    }
+                }
+            };
+        let c = check_matmul_ikj(assign);
+        assert_eq!(c.status, Status::Failed);
+        assert!(c.message.contains("(`+=`), not `=`"), "{}", c.message);
     }
 
     #[test]
@@ -470,7 +571,7 @@ mod tests {
 
     #[test]
     fn the_outcomes_of_blocked_matmul() {
-        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, None, false));
+        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, &[], false));
         assert_eq!(c.status, Status::Passed, "{}", c.message);
         let stub = |_: ArrayView2<'_, f64>,
                     _: ArrayView2<'_, f64>,
@@ -478,28 +579,62 @@ mod tests {
                     _: usize| todo!();
         assert_eq!(check_blocked_matmul(stub).status, Status::NotDone);
 
-        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, Some(0), false));
+        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, &[0], false));
         assert_eq!(c.status, Status::Failed);
         assert!(
             c.message.contains("rows 96–99 (the last 4 rows) of c are wrong — the i block loop stops at m − m % block = 96"),
             "{}",
             c.message
         );
-        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, Some(2), false));
+        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, &[2], false));
         assert!(
             c.message
                 .contains("columns 96–99 (the last 4 columns) of c are wrong — the j block loop"),
             "{}",
             c.message
         );
-        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, Some(1), false));
+        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, &[1], false));
         assert!(
             c.message
                 .contains("every sum misses its last 4 terms — the p block loop"),
             "{}",
             c.message
         );
-        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, None, true));
+        // The ragged last block dropped in all three loops (and in two).
+        for skip in [&[0, 1, 2][..], &[0, 2]] {
+            let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, skip, false));
+            assert!(
+                c.message.contains("the ragged last block is dropped"),
+                "{}",
+                c.message
+            );
+        }
+        // A tile loop that runs past the edge on 100×100: not "not square".
+        let past = |a: ArrayView2<'_, f64>,
+                    b: ArrayView2<'_, f64>,
+                    mut c: ArrayViewMut2<'_, f64>,
+                    bs: usize| {
+            let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+            c.fill(0.0);
+            for i0 in (0..m).step_by(bs) {
+                for p0 in (0..k).step_by(bs) {
+                    for j0 in (0..n).step_by(bs) {
+                        for i in i0..i0 + bs {
+                            for p in p0..p0 + bs {
+                                for j in j0..j0 + bs {
+                                    c[[i, j]] += a[[i, p]] * b[[p, j]];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let c = crate::timing::catch_panic(|| check_blocked_matmul(past)).unwrap();
+        assert!(c.message.contains("100×100 matrices"), "{}", c.message);
+        assert!(c.message.contains("runs past the edge"), "{}", c.message);
+        assert!(!c.message.contains("not square"), "{}", c.message);
+        let c = check_blocked_matmul(|a, b, c, bs| tiled(a, b, c, bs, &[], true));
         assert!(
             c.message.contains(
                 "c holds only the terms p = 96..100, the last block of the inner dimension"

@@ -149,11 +149,39 @@ pub fn check_add_in_chunks(
             "a transposed 30×10 view",
         )?;
         n += 3;
+        one_thread(f)?;
         Ok(format!(
-            "{n} hidden cases: 1024² with 4 threads, rows not divisible by threads, more threads than rows, empty matrices, strided, transposed and column-major views."
+            "{n} hidden cases: 1024² with 4 threads, rows not divisible by threads, more threads than rows, empty matrices, strided, transposed and column-major views; and the work ran on the threads, not on the calling one."
         ))
     })();
     finish("1.2 add_in_chunks", "add_in_chunks", outcome)
+}
+
+/// Fails a correct solution that does all the work on the calling thread
+/// (a plain loop, or `c.assign(&(&a + &b))`): the exercise is about threads.
+fn one_thread(f: &AddFn<'_>) -> Result<(), Problem> {
+    let n = 2048;
+    let a = Array2::from_shape_fn((n, n), |(i, j)| (i + j) as f32);
+    let b = Array2::from_elem((n, n), 1.0f32);
+    let mut c = Array2::zeros((n, n));
+    let case = format!("a {n}×{n} matrix with 4 threads");
+    let mut panicked = None;
+    let seen = super::observe::ran_on_calling_thread(3, || {
+        if let Err(p) = call(|| f(a.view(), b.view(), c.view_mut(), 4), &case) {
+            panicked = Some(p);
+        }
+    });
+    if let Some(p) = panicked {
+        return Err(p);
+    }
+    match seen {
+        Some(true) => Err(Problem::Wrong(format!(
+            "correct, but it ran on one thread: for {case} the calling thread stayed busy \
+             computing for the whole call instead of waiting for worker threads. Give each of the `threads` threads its own \
+             rows of c: `std::thread::scope`, one `spawn` per chunk."
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn check_case(
@@ -296,11 +324,53 @@ mod tests {
             c.slice_mut(s![..rows, ..])
                 .assign(&(&a.slice(s![..rows, ..]) + &b.slice(s![..rows, ..])));
         };
+        // A panic in a worker names its cause, not only "a scoped thread panicked".
+        let overflow = |a: ArrayView2<'_, f32>,
+                        _b: ArrayView2<'_, f32>,
+                        _c: ArrayViewMut2<'_, f32>,
+                        t: usize| {
+            std::thread::scope(|s| {
+                s.spawn(move || {
+                    let first = std::hint::black_box(a.nrows() / 2048);
+                    let _before = first - t; // chunk 0's start minus one chunk
+                });
+            })
+        };
+        let c = check_add_in_chunks(overflow);
+        assert_eq!(c.status, Status::Failed);
+        assert!(
+            c.message
+                .contains("a scoped thread panicked: attempt to subtract with overflow"),
+            "{}",
+            c.message
+        );
         let c = check_add_in_chunks(drop_rest);
         assert_eq!(c.status, Status::Failed);
         assert!(
             c.message
                 .contains("rows 1020–1022 of c were never written: your chunks drop the remainder"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn a_serial_add_is_correct_but_ran_on_one_thread() {
+        super::super::observe::alone_in_a_process("exercise::matrix_add::tests::serial_add_alone");
+    }
+
+    #[test]
+    #[ignore = "run alone by a_serial_add_is_correct_but_ran_on_one_thread"]
+    fn serial_add_alone() {
+        // Right, but serial: the exercise is about threads.
+        let serial = |a: ArrayView2<'_, f32>,
+                      b: ArrayView2<'_, f32>,
+                      mut c: ArrayViewMut2<'_, f32>,
+                      _t: usize| c.assign(&(&a + &b));
+        let c = check_add_in_chunks(serial);
+        assert_eq!(c.status, Status::Failed);
+        assert!(
+            c.message.starts_with("correct, but it ran on one thread"),
             "{}",
             c.message
         );

@@ -35,6 +35,7 @@ mod image;
 mod matmul;
 mod matrix_add;
 mod monte_carlo;
+mod observe;
 mod parallel;
 mod profiling;
 mod statistics;
@@ -105,9 +106,11 @@ impl Check {
         )
     }
 
-    /// Shows the check in a notebook.
+    /// Shows the check in a notebook: as HTML, with its text as the plain
+    /// form (autograders such as nbgrader read `text/plain`).
     pub fn evcxr_display(&self) {
         crate::display::emit("text/html", &self.to_html());
+        crate::display::emit("text/plain", &self.to_string());
     }
 
     /// `true` when the check passed.
@@ -157,8 +160,11 @@ pub(crate) enum Problem {
 
 /// Runs a student's function on one case, turning a panic into a [`Problem`].
 pub(crate) fn call<R>(f: impl FnOnce() -> R, case: &str) -> Result<R, Problem> {
-    crate::timing::catch_panic(f).map_err(|msg| {
-        if msg.starts_with("not yet implemented") || msg.starts_with("not implemented") {
+    observe::catch(f).map_err(|msg| {
+        let cause = msg
+            .strip_prefix("a scoped thread panicked: ")
+            .unwrap_or(&msg);
+        if cause.starts_with("not yet implemented") || cause.starts_with("not implemented") {
             Problem::NotDone
         } else {
             Problem::Wrong(format!("your function panicked on {case}: {msg}"))
@@ -190,7 +196,37 @@ pub(crate) fn finish(exercise: &str, function: &str, outcome: Result<String, Pro
     } else {
         println!("{check}");
     }
+    if check.status != Status::Passed && strict() {
+        fail_the_cell(&check);
+    }
     check
+}
+
+/// The environment variable that makes a check that did not pass fail its
+/// cell, for autograders that count cells with errors (nbgrader).
+pub const STRICT_VAR: &str = "PARLAB_STRICT_CHECKS";
+
+/// Whether [`STRICT_VAR`] is set to something other than `0` or empty.
+pub fn strict() -> bool {
+    std::env::var(STRICT_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Ends the cell with an error. evcxr catches a panic and reports the cell
+/// as successful unless `preserve_vars_on_panic = false`, so in a notebook
+/// the check ends the cell's process instead, which every evcxr
+/// configuration reports as an error (the notebook's functions stay defined,
+/// its variables are lost). Outside evcxr it panics.
+fn fail_the_cell(check: &Check) -> ! {
+    if crate::display::in_evcxr() {
+        use std::io::Write;
+        // evcxr shows a cell's HTML when the cell ends, and drops it when the
+        // process dies; stderr it forwards at once: the check's words go there.
+        let _ = std::io::stdout().flush();
+        eprintln!("{check}");
+        let _ = std::io::stderr().flush();
+        std::process::exit(1);
+    }
+    panic!("{check}");
 }
 
 /// Formats a set of row indices as ranges: `0–3, 8, 10–11`.
@@ -233,6 +269,38 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn strict_checks_fail_when_not_passed() {
+        let run = |name: &str| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--ignored", "--exact", name, "--test-threads", "1"])
+                .env(STRICT_VAR, "1")
+                .output()
+                .unwrap()
+        };
+        let wrong = run("exercise::tests::strict_wrong_alone");
+        assert!(!wrong.status.success());
+        assert!(String::from_utf8_lossy(&wrong.stdout).contains("not yet right"));
+        assert!(run("exercise::tests::strict_right_alone").status.success());
+    }
+
+    #[test]
+    #[ignore = "run with PARLAB_STRICT_CHECKS=1 by strict_checks_fail_when_not_passed"]
+    fn strict_wrong_alone() {
+        check_chunk_bounds(|_, _| vec![]);
+    }
+
+    #[test]
+    #[ignore = "run with PARLAB_STRICT_CHECKS=1 by strict_checks_fail_when_not_passed"]
+    fn strict_right_alone() {
+        check_chunk_bounds(|rows, threads| {
+            crate::par::chunk_ranges(rows, threads)
+                .into_iter()
+                .map(|r| (r.start, r.end))
+                .collect()
+        });
+    }
 
     #[test]
     fn ranges_are_compact() {

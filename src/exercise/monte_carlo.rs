@@ -324,7 +324,7 @@ pub fn check_call_estimate(f: impl Fn(&CallOption, &[f64]) -> Estimate) -> Check
             }
             let s = got.std_error;
             let scale = value.abs() / (n as f64).sqrt();
-            if !(close(s, se, scale) || close(s, se_pop, scale)) {
+            if !close(s, se, scale) {
                 let sd = se * (n as f64).sqrt();
                 let hint = if s.is_nan() && n == 1 {
                     ": with a single draw there is no spread to measure (n − 1 = 0) — return 0"
@@ -333,6 +333,12 @@ pub fn check_call_estimate(f: impl Fn(&CallOption, &[f64]) -> Estimate) -> Check
                     ": it is NaN — if you compute Σp² − n·mean², rounding can make it slightly negative \
                      when every payoff is equal; clamp it at 0, or sum (p − mean)²"
                         .to_string()
+                } else if close(s, se_pop, scale) {
+                    format!(
+                        ": that divides by n — the population standard deviation. The sample \
+                         standard deviation divides the sum of squares by n − 1 = {}",
+                        n - 1
+                    )
                 } else if close(s, sd, sd) {
                     format!(
                         ": that is the standard deviation of the payoffs; the standard error divides it by √n = √{n}"
@@ -508,6 +514,21 @@ mod tests {
             }
         });
         assert!(c.message.contains("divides it by √n"), "{}", c.message);
+        // The population standard deviation (÷ n), which the notebook warns against.
+        let c = check_call_estimate(|o: &CallOption, z: &[f64]| {
+            let (value, _, std_error) = stats(&payoffs(o, z, Variant::Right));
+            Estimate {
+                value,
+                std_error,
+                samples: z.len() as u64,
+            }
+        });
+        assert_eq!(c.status, Status::Failed);
+        assert!(
+            c.message.contains("population standard deviation"),
+            "{}",
+            c.message
+        );
         // The naive variance formula, unclamped, with n − 1 even for n = 1.
         let naive = |o: &CallOption, z: &[f64]| {
             let p = payoffs(o, z, Variant::Right);

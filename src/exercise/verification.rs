@@ -83,7 +83,21 @@ pub fn check_first_mismatch(f: impl Fn(&[f64], &[f64], f64, f64) -> Option<usize
                 let say = |x: Option<usize>| x.map_or("None".to_string(), |i| format!("Some({i})"));
                 let nan_missed = want.is_some_and(|i| a[i].is_nan() || b[i].is_nan())
                     && got.is_none_or(|g| g > want.unwrap_or(0));
-                let hint = if nan_missed {
+                // Small probes tell apart mistakes that fail the same case.
+                let probe = |a: &[f64], b: &[f64]| super::observe::catch(|| f(a, b, 1e-9, 0.0));
+                let skips_last = probe(&[1.0, 2.0, 3.0], &[1.0, 2.0, 4.0]) == Ok(None)
+                    && probe(&[1.0, 5.0, 3.0], &[1.0, 2.0, 3.0]) == Ok(Some(1));
+                let nan_vs_number = probe(&[f64::NAN], &[1.0]);
+                let hint = if want.is_some() && got == want.map(|i| i + 1) {
+                    ": that is one past the first mismatch — indices start at 0 (`position` and \
+                     `enumerate` count from 0)"
+                } else if skips_last {
+                    ": your function never looks at the last element (for [1, 2, 3] against \
+                     [1, 2, 4] it returns None) — compare every pair, up to index len − 1"
+                } else if nan_missed && nan_vs_number == Ok(Some(0)) {
+                    ": two NaNs count as a mismatch too — NaN equals nothing, not even NaN; do not \
+                     treat a pair of NaNs as equal"
+                } else if nan_missed {
                     ": a NaN is never close, but every comparison with NaN is false — `d > tol` lets it \
                      through; test `!(d <= tol)` or `is_nan()`"
                 } else if case.contains("all-zero") && got.is_none() {
@@ -178,6 +192,32 @@ mod tests {
             "{}",
             c.message
         );
+        // Two NaNs taken as equal, the last element skipped, 1-based indices:
+        // none of them is blamed on `>`.
+        let nan_equal = |a: &[f64], b: &[f64], rtol: f64, atol: f64| {
+            a.iter()
+                .zip(b)
+                .position(|(&x, &y)| !(is_close(x, y, rtol, atol) || x.is_nan() && y.is_nan()))
+        };
+        let c = check_first_mismatch(nan_equal);
+        assert!(c.message.contains("not even NaN; do not"), "{}", c.message);
+        assert!(!c.message.contains("`d > tol`"), "{}", c.message);
+        let skip_last = |a: &[f64], b: &[f64], rtol: f64, atol: f64| {
+            let n = a.len().saturating_sub(1);
+            (0..n).find(|&i| !is_close(a[i], b[i], rtol, atol))
+        };
+        let c = check_first_mismatch(skip_last);
+        assert!(
+            c.message.contains("never looks at the last element"),
+            "{}",
+            c.message
+        );
+        assert!(!c.message.contains("`d > tol`"), "{}", c.message);
+        let one_based =
+            |a: &[f64], b: &[f64], rtol: f64, atol: f64| good(a, b, rtol, atol).map(|i| i + 1);
+        let c = check_first_mismatch(one_based);
+        assert!(c.message.contains("indices start at 0"), "{}", c.message);
+        assert!(!c.message.contains("`d > tol`"), "{}", c.message);
         // Forgetting atol.
         let no_atol = |a: &[f64], b: &[f64], rtol: f64, _atol: f64| {
             a.iter()
