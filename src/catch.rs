@@ -20,8 +20,16 @@ static HOOK_STATE: std::sync::Mutex<HookState> = std::sync::Mutex::new(HookState
     previous: None,
 });
 
-/// Message and location of the latest panic seen by the quiet hook.
-static LAST_PANIC: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+/// The latest panics seen by the quiet hook, numbered: `(seq, message,
+/// location)` — several, because a panic in a worker of `std::thread::scope`
+/// reaches the caller as a second panic ("a scoped thread panicked") and the
+/// worker's own message is only in the first.
+static PANICS: std::sync::Mutex<Vec<(u64, String, String)>> = std::sync::Mutex::new(Vec::new());
+static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+const KEPT: usize = 32;
+
+/// The message `std::thread::scope` panics with when a worker panicked.
+const SCOPED: &str = "a scoped thread panicked";
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -31,7 +39,12 @@ fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
     let loc = info.location().map_or(String::new(), |l| {
         format!(" ({}:{}:{})", l.file(), l.line(), l.column())
     });
-    *lock(&LAST_PANIC) = Some((payload_message(info.payload()), loc));
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let mut panics = lock(&PANICS);
+    if panics.len() >= KEPT {
+        panics.remove(0);
+    }
+    panics.push((seq, payload_message(info.payload()), loc));
 }
 
 /// Runs `f`, catching a panic and returning its message (with its location)
@@ -40,6 +53,10 @@ fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
 /// The panic hook is process-wide: while any `catch_panic` runs, parlab's quiet
 /// hook is installed, and the previous hook is restored when the last one ends.
 /// Panics on other threads during that time are not printed either.
+///
+/// A panic in a worker of `std::thread::scope` reaches the caller only as
+/// "a scoped thread panicked"; the worker's own message (`attempt to subtract
+/// with overflow`, an `unwrap` on `None`) is named too.
 ///
 /// ```
 /// let r = parlab::catch::catch_panic(|| -> u32 { panic!("boom {}", 1) });
@@ -51,6 +68,7 @@ fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
 /// The panic's message when `f` panics.
 pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
     use std::panic::{AssertUnwindSafe, catch_unwind};
+    let start = SEQ.load(std::sync::atomic::Ordering::SeqCst);
     {
         let mut st = lock(&HOOK_STATE);
         if st.depth == 0 {
@@ -74,9 +92,17 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
         // rayon re-raises a worker's panic with its original payload, so the
         // payload names the panic; the hook adds where it happened.
         let msg = payload_message(&*p);
-        match lock(&LAST_PANIC).take() {
-            Some((m, loc)) if m == msg => msg + &loc,
-            _ => msg,
+        let panics = lock(&PANICS);
+        let seen: Vec<&(u64, String, String)> =
+            panics.iter().filter(|(seq, ..)| *seq >= start).collect();
+        if msg.starts_with(SCOPED)
+            && let Some((_, worker, loc)) = seen.iter().find(|(_, m, _)| !m.starts_with(SCOPED))
+        {
+            return format!("{SCOPED}: {worker}{loc}");
+        }
+        match seen.iter().rev().find(|(_, m, _)| *m == msg) {
+            Some((_, m, loc)) => format!("{m}{loc}"),
+            None => msg,
         }
     })
 }
@@ -106,6 +132,23 @@ mod tests {
             drop(st);
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn a_scoped_workers_panic_is_named() {
+        let e = catch_panic(|| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let v: Vec<u8> = Vec::new();
+                    v[3]
+                });
+            })
+        })
+        .unwrap_err();
+        assert!(
+            e.starts_with("a scoped thread panicked: index out of bounds"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,99 +1,13 @@
 //! What the checkers observe while a student's function runs: the panics of
 //! its worker threads, and whether the calling thread did all the work.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
-
-/// How many [`catch`] calls run (on any thread) and the hook they replaced.
-struct HookState {
-    depth: usize,
-    previous: Option<Hook>,
-}
-
-static HOOK_STATE: Mutex<HookState> = Mutex::new(HookState {
-    depth: 0,
-    previous: None,
-});
-
-/// The latest panics seen by the hook, numbered: `(seq, message, location)`.
-static PANICS: Mutex<Vec<(u64, String, String)>> = Mutex::new(Vec::new());
-static SEQ: AtomicU64 = AtomicU64::new(0);
-const KEPT: usize = 32;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn payload_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-text panic payload".to_string()
-    }
-}
-
-fn recording_hook(info: &std::panic::PanicHookInfo<'_>) {
-    let loc = info.location().map_or(String::new(), |l| {
-        format!(" ({}:{}:{})", l.file(), l.line(), l.column())
-    });
-    let seq = SEQ.fetch_add(1, Ordering::SeqCst);
-    let mut panics = lock(&PANICS);
-    if panics.len() >= KEPT {
-        panics.remove(0);
-    }
-    panics.push((seq, payload_message(info.payload()), loc));
-}
-
-/// The message `std::thread::scope` panics with when a worker panicked.
-const SCOPED: &str = "a scoped thread panicked";
-
 /// Runs `f`, catching a panic and returning its message, with its location,
-/// without printing it. A panic in a worker thread of `std::thread::scope`
-/// reaches the caller only as "a scoped thread panicked"; the worker's own
-/// message (`attempt to subtract with overflow`, an `unwrap` on `None`) is
-/// taken from the hook and named too.
+/// without printing it — [`crate::catch::catch_panic`], which also names the
+/// cause of a panic in a `std::thread::scope` worker.
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    use std::panic::{AssertUnwindSafe, catch_unwind};
-    let start = SEQ.load(Ordering::SeqCst);
-    {
-        let mut st = lock(&HOOK_STATE);
-        if st.depth == 0 {
-            st.previous = Some(std::panic::take_hook());
-            std::panic::set_hook(Box::new(recording_hook));
-        }
-        st.depth += 1;
-    }
-    let result = catch_unwind(AssertUnwindSafe(f));
-    {
-        let mut st = lock(&HOOK_STATE);
-        st.depth -= 1;
-        if st.depth == 0
-            && let Some(previous) = st.previous.take()
-        {
-            drop(std::panic::take_hook());
-            std::panic::set_hook(previous);
-        }
-    }
-    result.map_err(|p| {
-        let msg = payload_message(&*p);
-        let panics = lock(&PANICS);
-        let seen: Vec<&(u64, String, String)> =
-            panics.iter().filter(|(seq, ..)| *seq >= start).collect();
-        if msg.starts_with(SCOPED)
-            && let Some((_, worker, loc)) = seen.iter().find(|(_, m, _)| !m.starts_with(SCOPED))
-        {
-            return format!("{SCOPED}: {worker}{loc}");
-        }
-        match seen.iter().rev().find(|(_, m, _)| *m == msg) {
-            Some((_, m, loc)) => format!("{m}{loc}"),
-            None => msg,
-        }
-    })
+    crate::catch::catch_panic(f)
 }
 
 const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
