@@ -72,6 +72,11 @@ impl ThreadSweep {
     /// built; [`ErrorKind::InvalidInput`] for an empty list; errors of
     /// [`Bench::run`].
     pub fn run<R>(&self, mut f: impl FnMut() -> R + Send) -> Result<Scaling> {
+        self.each(|b| b.run(&mut f))
+    }
+
+    /// Runs `measure` with the bench for each thread count, in order.
+    fn each(&self, mut measure: impl FnMut(Bench) -> Result<BenchResult>) -> Result<Scaling> {
         if self.threads.is_empty() {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -80,12 +85,8 @@ impl ThreadSweep {
         }
         let mut results = Vec::with_capacity(self.threads.len());
         for &t in &self.threads {
-            let b = self
-                .bench
-                .clone()
-                .name(self.name.clone())
-                .par(Par::Threads(t));
-            results.push(b.run(&mut f)?);
+            let b = self.bench.clone().name(self.name.clone());
+            results.push(measure(b.par(Par::Threads(t)))?);
         }
         Ok(Scaling::from_results(self.name.clone(), results))
     }
@@ -113,22 +114,7 @@ impl ThreadSweep {
         &self,
         mut f: impl FnMut() -> std::result::Result<R, E> + Send,
     ) -> Result<Scaling> {
-        if self.threads.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidInput,
-                "no thread counts to sweep",
-            ));
-        }
-        let mut results = Vec::with_capacity(self.threads.len());
-        for &t in &self.threads {
-            let b = self
-                .bench
-                .clone()
-                .name(self.name.clone())
-                .par(Par::Threads(t));
-            results.push(b.try_run(&mut f)?);
-        }
-        Ok(Scaling::from_results(self.name.clone(), results))
+        self.each(|b| b.try_run(&mut f))
     }
 }
 
