@@ -112,7 +112,7 @@ pub fn check_padded_counter<T>(new_counter: impl Fn() -> T) -> Check {
             )))
         }
     });
-    finish("5.3 padded counter", "new_counter", outcome)
+    finish("5.3 new_counter", "new_counter", outcome)
 }
 
 /// Exercise 6.3: `process_rows(rows, threads, work)` calls `work(row)` once
