@@ -21,12 +21,7 @@ use parlab::{Error, ErrorKind, Result};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let Some((_universe, world)) = mpi::init() else {
-        eprintln!("error: MPI could not be initialised");
-        return ExitCode::from(2);
-    };
-    let result = run(&world);
-    mpi::exit(&world, result)
+    mpi::main(run)
 }
 
 fn run(world: &mpi::rsmpi::topology::SimpleCommunicator) -> Result<()> {

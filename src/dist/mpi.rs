@@ -117,6 +117,17 @@ fn code_kind(c: i32) -> ErrorKind {
     }
 }
 
+/// The whole `main` of an MPI example: [`init`] (exit code 2 when MPI
+/// cannot start), `run` on the world communicator, then [`exit`].
+pub fn main(run: impl FnOnce(&SimpleCommunicator) -> Result<()>) -> ExitCode {
+    let Some((_universe, world)) = init() else {
+        eprintln!("error: MPI could not be initialised");
+        return ExitCode::from(2);
+    };
+    let result = run(&world);
+    exit(&world, result)
+}
+
 /// The exit of an MPI program from its agreed result (see [`agree`]): 0; or,
 /// with the message printed once by rank 0, 2 for bad arguments
 /// ([`ErrorKind::InvalidInput`]) and 1 for anything else (a mismatch).
@@ -496,6 +507,19 @@ pub fn scatter_ranges<T: Equivalence + Copy + Default>(
     Ok(recv)
 }
 
+/// Where each rank's part starts in the gathered vector: the running sum
+/// of `counts` (0 for the first rank).
+fn displacements(counts: &[rsmpi::Count]) -> Vec<rsmpi::Count> {
+    counts
+        .iter()
+        .scan(0, |acc, &c| {
+            let d = *acc;
+            *acc += c;
+            Some(d)
+        })
+        .collect()
+}
+
 /// Every rank's `local` values, side by side in rank order, on every rank
 /// (`MPI_Allgatherv`; the counts may differ, 0 included). Collective.
 pub fn all_gather_varcount<T: Equivalence + Copy + Default>(
@@ -506,14 +530,7 @@ pub fn all_gather_varcount<T: Equivalence + Copy + Default>(
     let mine = local.len() as rsmpi::Count;
     let mut counts = vec![0 as rsmpi::Count; size];
     world.all_gather_into(&mine, &mut counts[..]);
-    let displs: Vec<rsmpi::Count> = counts
-        .iter()
-        .scan(0, |acc, &c| {
-            let d = *acc;
-            *acc += c;
-            Some(d)
-        })
-        .collect();
+    let displs = displacements(&counts);
     let total: usize = counts.iter().map(|&c| c as usize).sum();
     let mut out = vec![T::default(); total];
     {
@@ -540,14 +557,7 @@ pub fn gather_varcount<T: Equivalence + Copy + Default>(
     }
     let mut counts = vec![0 as rsmpi::Count; size];
     root_process.gather_into_root(&mine, &mut counts[..]);
-    let displs: Vec<rsmpi::Count> = counts
-        .iter()
-        .scan(0, |acc, &c| {
-            let d = *acc;
-            *acc += c;
-            Some(d)
-        })
-        .collect();
+    let displs = displacements(&counts);
     let total: usize = counts.iter().map(|&c| c as usize).sum();
     let mut out = vec![T::default(); total];
     {
