@@ -71,6 +71,22 @@ pub fn fmt_bytes(n: f64) -> String {
     format!("{} {unit}", sig3(value))
 }
 
+/// A tolerance with at most 3 significant digits: `1e-8`, `8.88e-10`, `0`
+/// (not `8.881784197001252e-10`).
+fn fmt_tol(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let t = format!("{x:.2e}");
+    match t.split_once('e') {
+        Some((m, e)) => {
+            let m = m.trim_end_matches('0').trim_end_matches('.');
+            format!("{m}e{e}")
+        }
+        None => t,
+    }
+}
+
 /// Formats `x` with 3 significant digits (no exponent for the usual ranges).
 pub fn sig3(x: f64) -> String {
     let a = x.abs();
@@ -539,8 +555,10 @@ impl Comparison {
         let (h, rows) = self.table();
         let mut s = text_table(&h, &rows);
         s.push_str(&format!(
-            "\nAll outputs agree with `{}` within abs {:e} + rel {:e}.",
-            self.results[0].name, self.tol.abs, self.tol.rel
+            "\nAll outputs agree with `{}` within abs {} + rel {}.",
+            self.results[0].name,
+            fmt_tol(self.tol.abs),
+            fmt_tol(self.tol.rel)
         ));
         for w in self.warnings() {
             s.push('\n');
@@ -554,10 +572,10 @@ impl Comparison {
         let (h, rows) = self.table();
         let mut s = html_table(&h, &rows).0;
         s.push_str(&format!(
-            "\n<p>All outputs agree with <code>{}</code> within abs {:e} + rel {:e}.</p>",
+            "\n<p>All outputs agree with <code>{}</code> within abs {} + rel {}.</p>",
             escape_html(&self.results[0].name),
-            self.tol.abs,
-            self.tol.rel
+            fmt_tol(self.tol.abs),
+            fmt_tol(self.tol.rel)
         ));
         for w in self.warnings() {
             s.push_str(&format!(
@@ -829,6 +847,14 @@ mod tests {
         let noisy = BenchResult::from_samples("n<1>", vec![1.0, 3.0], 1).unwrap();
         assert!(noisy.to_text().contains("\nThe slowest run took 3.0 times"));
         assert!(noisy.to_html().0.contains("n&lt;1&gt;"));
+    }
+
+    #[test]
+    fn tolerances_print_with_three_digits() {
+        assert_eq!(fmt_tol(1e-8), "1e-8");
+        assert_eq!(fmt_tol(1e-5), "1e-5");
+        assert_eq!(fmt_tol(8.881784197001252e-10), "8.88e-10");
+        assert_eq!(fmt_tol(0.0), "0");
     }
 
     #[test]
