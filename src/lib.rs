@@ -90,6 +90,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod catch;
+pub mod compile;
 pub mod display;
 pub mod dist;
 pub mod error;

@@ -8,7 +8,9 @@ in which each solution region of a code cell
     ...the solution...
     // END SOLUTION
 
-becomes the stub named after the colon (indented like the marker), and each
+becomes the stub named after the colon (indented like the marker) — or, when
+the region holds lines that start with `//|`, those lines without their `//| `
+(a starting point of several lines: code that does not compile yet) — and each
 markdown region between <!-- BEGIN SOLUTION --> and <!-- END SOLUTION --> is
 dropped. Outputs and execution counts are cleared.
 
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN = re.compile(r"^(\s*)// BEGIN SOLUTION(?::\s*(.*))?$")
 END = re.compile(r"^\s*// END SOLUTION\s*$")
+STUDENT_LINE = re.compile(r"^(\s*)//\|(?: (.*)|)$")
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 
 
@@ -116,15 +119,21 @@ def strip_code(source: str, where: str) -> str:
             if inside:
                 raise MarkerError(f"{where}: BEGIN SOLUTION inside another solution")
             inside = True
-            indent, stub = m.group(1), m.group(2) or 'todo!()'
-            out.append(f"{indent}{stub}")
+            indent, stub, named, given = m.group(1), m.group(2) or 'todo!()', m.group(2), []
             continue
         if END.match(line):
             if not inside:
                 raise MarkerError(f"{where}: END SOLUTION without BEGIN")
+            if given and named:
+                raise MarkerError(f"{where}: a solution region with both a stub after the colon and //| lines")
+            out.extend(given or [f"{indent}{stub}"])
             inside = False
             continue
-        if not inside:
+        if inside:
+            s = STUDENT_LINE.match(line)
+            if s:
+                given.append(s.group(1) + (s.group(2) or ""))
+        else:
             out.append(line)
     if inside:
         raise MarkerError(f"{where}: BEGIN SOLUTION without END")

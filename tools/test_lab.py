@@ -164,6 +164,12 @@ class StudentNotebooksInSync(unittest.TestCase):
         with self.assertRaises(make_student.MarkerError):
             make_student.strip_code("// BEGIN SOLUTION\nx", "x")
 
+    def test_student_lines_replace_the_region(self):
+        src = 'let s = r#"\n// BEGIN SOLUTION\n//| broken(\n//|\n//|     x)\nfixed()\n// END SOLUTION\n"#;'
+        self.assertEqual(make_student.strip_code(src, "x"), 'let s = r#"\nbroken(\n\n    x)\n"#;')
+        with self.assertRaises(make_student.MarkerError):
+            make_student.strip_code("// BEGIN SOLUTION: todo!()\n//| a\n// END SOLUTION", "x")
+
 
 class RunnerReadsOutputs(unittest.TestCase):
     """cell_failure on recorded outputs, without a kernel."""

@@ -38,6 +38,8 @@ mod monte_carlo;
 mod observe;
 mod parallel;
 mod profiling;
+mod races;
+mod rust_basics;
 mod statistics;
 mod verification;
 
@@ -46,8 +48,12 @@ pub use image::{check_blur_in_bands, check_box_blur};
 pub use matmul::{check_blocked_matmul, check_matmul_ikj};
 pub use matrix_add::{check_add_in_chunks, check_chunk_bounds};
 pub use monte_carlo::{check_call_estimate, check_reproducible_pi};
-pub use parallel::{check_padded_counter, check_process_rows, check_reproducible_sum};
+pub use parallel::{
+    check_padded_counter, check_predicted_speedup, check_process_rows, check_reproducible_sum,
+};
 pub use profiling::{check_normalise_columns, check_row_medians};
+pub use races::{COUNT_EVENS_RACY, check_count_evens};
+pub use rust_basics::{check_column_means, check_make_counter, check_parse_sizes};
 pub use statistics::{check_bytes_moved, check_median};
 pub use verification::{check_first_mismatch, check_kahan_sum};
 
@@ -154,6 +160,8 @@ fn code_spans(escaped: &str) -> String {
 pub(crate) enum Problem {
     /// The student's function panicked with `todo!()`.
     NotDone,
+    /// Not started yet, said in the checker's own words.
+    Pending(String),
     /// Anything else, with the message for the student.
     Wrong(String),
 }
@@ -182,6 +190,7 @@ pub(crate) fn finish(exercise: &str, function: &str, outcome: Result<String, Pro
                 "`{function}` still has its `todo!()`: write it in the cell above, run that cell, then this one."
             ),
         ),
+        Err(Problem::Pending(msg)) => (Status::NotDone, msg),
         Err(Problem::Wrong(msg)) => (Status::Failed, msg),
     };
     let check = Check {

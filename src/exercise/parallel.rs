@@ -1,4 +1,5 @@
 //! Parallel-practice exercises: a reproducible reduction (notebook 04),
+//! a speed-up predicted before it is measured (notebook 05),
 //! counters that do not share a cache line (notebook 05), and rows of very
 //! different cost scheduled dynamically (notebook 06).
 
@@ -206,6 +207,126 @@ pub fn check_process_rows(
     finish("6.3 process_rows", "process_rows", outcome)
 }
 
+/// How far a prediction may be from the measured speed-up (relative).
+const BAND: f64 = 0.25;
+
+/// Exercise 5.4: `predicted_speedup(threads, cores)` is the student's
+/// prediction, written *before* measuring, of the speed-up of `par_pi` on
+/// `threads` threads over one thread, on a machine where this process may
+/// run `cores` threads at once. The checker then measures `par_pi`
+/// (4·10⁶ samples, interleaved rounds, medians) on 1 to `cores + 2` threads
+/// and compares: a prediction within 25 % of the measurement at every thread
+/// count passes. When the machine itself strays from the ideal model (a busy
+/// machine: other programs take cores), the prediction is judged against
+/// that model instead, and the message says so.
+pub fn check_predicted_speedup(f: impl Fn(usize, usize) -> f64) -> Check {
+    let cores = crate::par::available_threads().max(1);
+    let counts: Vec<usize> = (1..=(cores + 2).min(2 * cores).max(2)).collect();
+    let outcome = (|| {
+        let mut predicted = Vec::new();
+        for &p in &counts {
+            let v = call(|| f(p, cores), &format!("{p} thread(s) on {cores} core(s)"))?;
+            if !v.is_finite() || v <= 0.0 {
+                return Err(Problem::Wrong(format!(
+                    "for {p} thread(s) you predicted {v}: a speed-up is a positive ratio of times"
+                )));
+            }
+            predicted.push(v);
+        }
+        if (predicted[0] - 1.0).abs() > 0.05 {
+            return Err(Problem::Wrong(format!(
+                "on 1 thread you predicted {:.2}×: the speed-up over one thread, on one \
+                 thread, is 1",
+                predicted[0]
+            )));
+        }
+        let measured = measure_pi_speedups(&counts)?;
+        let model: Vec<f64> = counts.iter().map(|&p| p.min(cores) as f64).collect();
+        let table = counts
+            .iter()
+            .zip(predicted.iter().zip(&measured))
+            .map(|(p, (pr, m))| format!("{p} thread(s): predicted {pr:.2}×, measured {m:.2}×"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let off = |xs: &[f64], ys: &[f64]| -> Option<usize> {
+            (0..xs.len()).find(|&k| (xs[k] - ys[k]).abs() > BAND * ys[k])
+        };
+        let machine_strays = off(&model, &measured);
+        let judged_against: &[f64] = if machine_strays.is_some() {
+            &model
+        } else {
+            &measured
+        };
+        match off(&predicted, judged_against) {
+            None if machine_strays.is_none() => Ok(format!(
+                "within {:.0} % of the measurement at every thread count ({table})",
+                BAND * 100.0
+            )),
+            None => Ok(format!(
+                "your prediction is the model of independent work on {cores} core(s); this \
+                 machine did not reach it ({table}): other programs are using the cores now, \
+                 so the measurement is not a fair judge of the prediction"
+            )),
+            Some(k) => {
+                let (p, pr, want) = (counts[k], predicted[k], judged_against[k]);
+                let why = if p > cores && pr > cores as f64 * (1.0 + BAND) {
+                    format!(
+                        "only {cores} thread(s) can run at once here: threads beyond the cores \
+                         take turns on them, so the speed-up stops growing at {cores}×"
+                    )
+                } else if pr > want {
+                    "that is more than the work can give: the speed-up on p threads is at most p"
+                        .to_string()
+                } else {
+                    "too pessimistic: the chunks of par_pi are independent (65 536 samples each, \
+                     a few dozen per call), so the serial part is tiny and each core that can \
+                     run adds nearly one more ×"
+                        .to_string()
+                };
+                let source = if machine_strays.is_some() {
+                    " (judged against the model, because the machine was busy)"
+                } else {
+                    ""
+                };
+                Err(Problem::Wrong(format!(
+                    "for {p} thread(s) on {cores} core(s) you predicted {pr:.2}×, but \
+                     {want:.2}× is right{source}: {why}. All: {table}"
+                )))
+            }
+        }
+    })();
+    finish("5.4 predicted_speedup", "predicted_speedup", outcome)
+}
+
+/// Speed-ups of `par_pi` (4·10⁶ samples) on each thread count over the
+/// first, from medians of 5 interleaved rounds on pools built beforehand.
+fn measure_pi_speedups(counts: &[usize]) -> Result<Vec<f64>, Problem> {
+    let pools = counts
+        .iter()
+        .map(|&p| crate::par::pool(p))
+        .collect::<crate::Result<Vec<_>>>()
+        .map_err(|e| Problem::Wrong(format!("the checker could not build its pools: {e}")))?;
+    let samples = 4_000_000;
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
+    for round in 0..6 {
+        for (k, pool) in pools.iter().enumerate() {
+            let start = std::time::Instant::now();
+            let e = pool
+                .install(|| crate::kernels::par_pi(samples, 7))
+                .map_err(|e| Problem::Wrong(format!("par_pi failed: {e}")))?;
+            std::hint::black_box(e);
+            if round > 0 {
+                times[k].push(start.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let medians: Vec<f64> = times
+        .iter()
+        .map(|t| super::statistics::reference_median(t))
+        .collect();
+    Ok(medians.iter().map(|m| medians[0] / m).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +417,30 @@ mod tests {
         };
         let c = check_process_rows(unordered);
         assert!(c.message.contains("row order"), "{}", c.message);
+    }
+
+    #[test]
+    fn predicted_speedups_right_and_wrong() {
+        let cores = crate::par::available_threads();
+        let right = check_predicted_speedup(|p, c| p.min(c) as f64);
+        assert_eq!(right.status, Status::Passed, "{}", right.message);
+        let linear = check_predicted_speedup(|p, _| p as f64);
+        assert_eq!(linear.status, Status::Failed, "{}", linear.message);
+        assert!(
+            linear.message.contains("can run at once"),
+            "{}",
+            linear.message
+        );
+        if cores >= 2 {
+            let none = check_predicted_speedup(|_, _| 1.0);
+            assert_eq!(none.status, Status::Failed, "{}", none.message);
+            assert!(none.message.contains("pessimistic"), "{}", none.message);
+        }
+        let off = check_predicted_speedup(|p, c| p.min(c) as f64 + 1.0);
+        assert!(off.message.contains("is 1"), "{}", off.message);
+        assert_eq!(
+            check_predicted_speedup(|_, _| -> f64 { todo!() }).status,
+            Status::NotDone
+        );
     }
 }
