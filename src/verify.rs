@@ -83,6 +83,50 @@ impl Tol {
         Tol::new(e, e)
     }
 
+    /// The tolerance for comparing two computed products `a·b` (each element
+    /// a sum of `k` products, `k` the inner dimension), from the standard
+    /// error bound `|fl(a·b) − a·b| ≤ k·ε·(|a|·|b|)` element by element: two
+    /// results that each meet it differ by at most `2·k·ε·(|a|·|b|)ᵢⱼ`. The
+    /// tolerance is absolute, with the largest `(|a|·|b|)ᵢⱼ` — so it holds for
+    /// matrices of mixed sign, whose products can be near 0 where the terms
+    /// are not (a tolerance relative to the result, such as
+    /// [`eps_n`](Tol::eps_n), would then be too tight). Cost: one product of
+    /// `|a|` and `|b|`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use parlab::verify::Tol;
+    /// let a = array![[1.0f64, -1.0], [2.0, 3.0]];
+    /// let b = array![[1.0f64, 0.0], [1.0, 1.0]];
+    /// // |a|·|b| = [[2, 1], [5, 3]]: the largest is 5, k = 2.
+    /// let t = Tol::for_product(a.view(), b.view()).unwrap();
+    /// assert_eq!(t.abs, 2.0 * 2.0 * f64::EPSILON * 5.0);
+    /// assert_eq!(t.rel, 0.0);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::ShapeMismatch`] when `a`'s columns are not `b`'s rows.
+    pub fn for_product<T: Float>(
+        a: ndarray::ArrayView2<'_, T>,
+        b: ndarray::ArrayView2<'_, T>,
+    ) -> Result<Tol> {
+        if a.ncols() != b.nrows() {
+            return Err(Error::shapes(
+                "inner dimensions of the product differ",
+                "a",
+                a.shape(),
+                "b",
+                b.shape(),
+            ));
+        }
+        let k = a.ncols();
+        let abs_a = a.mapv(|x| x.to_f64().abs());
+        let abs_b = b.mapv(|x| x.to_f64().abs());
+        let bound = abs_a.dot(&abs_b).iter().fold(0.0f64, |m, &v| m.max(v));
+        let e = 2.0 * k.max(1) as f64 * T::EPSILON.to_f64() * bound;
+        Ok(Tol::new(e, 0.0))
+    }
+
     /// Whether `a` and `b` agree within this tolerance.
     pub fn agree(&self, a: f64, b: f64) -> bool {
         if a.is_nan() || b.is_nan() {

@@ -392,5 +392,30 @@ class RunnerFailsForReal(unittest.TestCase):
         self.assertIn("mismatched types", r.failure)
 
 
+
+class Pacing(unittest.TestCase):
+    def test_stated_times_agree_with_the_estimate(self):
+        import pacing
+        for path in sorted((ROOT / "notebooks").glob("*.solution.ipynb")):
+            r = pacing.estimate(path)
+            self.assertIsNotNone(r["stated"], f"{path.name}: no **Time:** line in the first cell")
+            lo, hi = r["stated"]
+            self.assertTrue(lo - 10 <= r["minutes"] <= hi + 10,
+                            f"{path.name} says {lo}–{hi} minutes, tools/pacing.py estimates {r['minutes']:.0f}")
+
+    def test_an_exercise_counts_ten_minutes(self):
+        import pacing
+        with tempfile.TemporaryDirectory() as d:
+            nb = {"cells": [
+                {"cell_type": "markdown", "metadata": {}, "source": ["**Time:** 12 minutes\n", "one two three"]},
+                {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                 "source": ["exercise::check_x(x)"]}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+            path = Path(d) / "x.solution.ipynb"
+            path.write_text(json.dumps(nb))
+            r = pacing.estimate(path)
+            self.assertEqual((r["exercises"], r["code"], r["stated"]), (1, 1, (12, 12)))
+            self.assertAlmostEqual(r["minutes"], 6 / 150 + 1 + 10)  # 6 words
+
 if __name__ == "__main__":
     unittest.main()
