@@ -6,9 +6,11 @@
 //! a white background with dark text so they stay readable in light and dark
 //! JupyterLab themes. Text is SVG `<text>`: no system fonts are needed.
 
+mod axis;
 mod bars;
 mod gantt;
 mod image;
+mod legend;
 mod lines;
 mod profile;
 mod results;

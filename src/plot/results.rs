@@ -349,8 +349,8 @@ mod tests {
         let texts = svg_texts(sweep.plot_throughput(&m).unwrap().as_str());
         for t in [
             "bandwidth (GB/s)",
-            "add from memory, 1 thread (40)",
-            "add from memory, 2 threads (60)",
+            "add from memory, 1 thread: 40 GB/s",
+            "add from memory, 2 threads: 60 GB/s",
             "add",
             "par_add",
         ] {
