@@ -307,6 +307,22 @@ pub(crate) mod check {
                 if let (Some(x), Some(y)) = (attr(tag, "cx"), attr(tag, "cy")) {
                     out.push((x, y));
                 }
+            } else if tag.starts_with("<rect") && !tag.contains("fill=\"none\"") && !tag.contains("fill=\"#FFFFFF\"") {
+                // A filled bar: its whole area.
+                if let (Some(x), Some(y), Some(w), Some(h)) =
+                    (attr(tag, "x"), attr(tag, "y"), attr(tag, "width"), attr(tag, "height"))
+                {
+                    let (mut px, mut py) = (x, y);
+                    while px <= x + w {
+                        while py <= y + h {
+                            out.push((px, py));
+                            py += 2.0;
+                        }
+                        out.push((px, y + h));
+                        py = y;
+                        px += 2.0;
+                    }
+                }
             } else if tag.starts_with("<polyline") || tag.starts_with("<polygon") {
                 let key = " points=\"";
                 if let Some(p) = tag.find(key) {

@@ -9,6 +9,7 @@
 mod axis;
 mod bars;
 mod gantt;
+mod histogram;
 mod image;
 mod legend;
 mod lines;
@@ -19,6 +20,7 @@ mod samples;
 
 pub use bars::{Bar, bars};
 pub(crate) use gantt::gantt;
+pub use histogram::{distribution, histogram};
 pub use image::{ColorMap, Png, image};
 pub use lines::{Ceiling, LineChart, Series, scaling};
 pub use roofline::{RooflinePoint, roofline};

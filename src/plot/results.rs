@@ -57,6 +57,15 @@ impl Comparison {
     pub fn plot_samples(&self) -> Result<Svg> {
         samples_chart(&self.results.iter().collect::<Vec<_>>())
     }
+
+    /// Every sample of every kernel beside their histogram (shared bins):
+    /// noise, outliers and the shape of the distribution in one SVG.
+    ///
+    /// # Errors
+    /// As [`distribution`](super::distribution).
+    pub fn plot_distribution(&self) -> Result<Svg> {
+        distribution_chart(&self.results.iter().collect::<Vec<_>>())
+    }
 }
 
 impl BenchResult {
@@ -67,9 +76,32 @@ impl BenchResult {
     pub fn plot_samples(&self) -> Result<Svg> {
         samples_chart(&[self])
     }
+
+    /// Every sample beside their histogram, in one SVG.
+    ///
+    /// # Errors
+    /// As [`distribution`](super::distribution).
+    pub fn plot_distribution(&self) -> Result<Svg> {
+        distribution_chart(&[self])
+    }
 }
 
 fn samples_chart(results: &[&BenchResult]) -> Result<Svg> {
+    let (sets, unit) = sample_sets(results);
+    strip(
+        "time per call, every sample",
+        &format!("time ({unit})"),
+        &sets,
+    )
+}
+
+fn distribution_chart(results: &[&BenchResult]) -> Result<Svg> {
+    let (sets, unit) = sample_sets(results);
+    super::distribution("time per call", &format!("time ({unit})"), &sets)
+}
+
+/// Each result's samples in one readable time unit, named.
+fn sample_sets(results: &[&BenchResult]) -> (Vec<(String, Vec<f64>)>, &'static str) {
     let slowest = results
         .iter()
         .flat_map(|r| r.samples.iter().copied())
@@ -86,11 +118,7 @@ fn samples_chart(results: &[&BenchResult]) -> Result<Svg> {
             (name, r.samples.iter().map(|s| s * scale).collect())
         })
         .collect();
-    strip(
-        "time per call, every sample",
-        &format!("time ({unit})"),
-        &sets,
-    )
+    (sets, unit)
 }
 
 impl Comparison {
@@ -375,5 +403,10 @@ mod tests {
         let svg = r.plot_samples().unwrap();
         assert!(svg_texts(svg.as_str()).iter().any(|t| t == "time (µs)"));
         assert_eq!(svg.as_str().matches("<circle").count(), 3);
+        let both = r.plot_distribution().unwrap();
+        let texts = svg_texts(both.as_str());
+        assert!(texts.iter().any(|t| t == "time per call: every sample"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "time per call: distribution"), "{texts:?}");
+        assert!(texts.iter().filter(|t| *t == "time (µs)").count() == 2, "{texts:?}");
     }
 }
