@@ -93,6 +93,39 @@ impl Axis {
         }
     }
 
+    /// An axis from `lo` to `hi` labelled at `ticks` with `labels` (one
+    /// each; distinct ones made when they repeat or are missing).
+    pub(crate) fn labelled(
+        lo: f64,
+        hi: f64,
+        log: bool,
+        ticks: Vec<f64>,
+        labels: Vec<String>,
+    ) -> Axis {
+        let mut pairs: Vec<(f64, String)> = ticks.into_iter().zip(labels).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        let mut axis = Axis::with_ticks(lo, hi, log, pairs.iter().map(|p| p.0).collect());
+        let labels: Vec<String> = axis
+            .ticks
+            .iter()
+            .map(|t| {
+                pairs
+                    .iter()
+                    .find(|p| p.0 == *t)
+                    .map(|p| p.1.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut sorted = labels.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() == labels.len() && labels.iter().all(|l| !l.is_empty()) {
+            axis.labels = labels;
+        }
+        axis
+    }
+
     /// The ticks, in increasing order.
     pub(crate) fn ticks(&self) -> &[f64] {
         &self.ticks
@@ -370,8 +403,11 @@ pub(crate) fn distinct_labels(ticks: &[f64]) -> Vec<String> {
         s.sort();
         s.windows(2).all(|w| w[0] != w[1])
     };
+    // Scientific for the values below 1 when the smallest is below 10⁻⁴,
+    // so that one axis does not mix 0.001 and 1e-4.
+    let tiny = ticks.iter().any(|&v| v != 0.0 && v.abs() < 1e-4);
     let short = |v: f64| {
-        if v != 0.0 && v.abs() < 1e-3 {
+        if v != 0.0 && tiny && v.abs() < 1.0 {
             scientific(v, 2)
         } else {
             super::tick(v)
@@ -462,6 +498,8 @@ mod tests {
         assert_eq!(sig(121.72, 4), "121.7");
         assert_eq!(sig(2.3283064365386963e-10, 3), "2.33e-10");
         assert_eq!(distinct_labels(&[1e-10, 1e-8, 2e-6]), ["1e-10", "1e-8", "2e-6"]);
+        assert_eq!(distinct_labels(&[1e-5, 0.001, 0.1, 10.0]), ["1e-5", "1e-3", "1e-1", "10"]);
+        assert_eq!(distinct_labels(&[0.001, 0.1, 10.0]), ["0.001", "0.1", "10"]);
         assert_eq!(sig(6236.2080000000005, 4), "6236");
         assert_eq!(sig(123456.0, 3), "123k");
         assert_eq!(sig(0.0, 3), "0");

@@ -184,7 +184,8 @@ pub(crate) fn sample_path(points: &[(i32, i32)], step: f64, out: &mut Vec<(i32, 
 
 /// The top-left corner of a `w`×`h` box inside the plot area `plot` (x and y
 /// pixel ranges) that keeps `margin` pixels away from every obstacle: the
-/// upper corners first, then the lower ones, then the middles of the edges.
+/// upper corners first, then the lower ones, then the middles of the edges,
+/// then anywhere along the right or left edge, then anywhere.
 pub(crate) fn free_spot(
     (w, h): (i32, i32),
     plot: (std::ops::Range<i32>, std::ops::Range<i32>),
@@ -208,7 +209,14 @@ pub(crate) fn free_spot(
         (left, cy),
         (right, cy),
     ];
-    candidates.into_iter().find(|&(x, y)| {
+    // Then anywhere along the right and left edges, then anywhere at all.
+    let ys: Vec<i32> = (top..=bottom).step_by(6).chain([bottom]).collect();
+    let xs: Vec<i32> = (left..=right).step_by(16).chain([right]).collect();
+    let edges = ys.iter().flat_map(|&y| [(right, y), (left, y)]);
+    let anywhere = ys
+        .iter()
+        .flat_map(|&y| xs.iter().rev().map(move |&x| (x, y)));
+    candidates.into_iter().chain(edges).chain(anywhere).find(|&(x, y)| {
         !obstacles.iter().any(|&(px, py)| {
             px >= x - margin && px <= x + w + margin && py >= y - margin && py <= y + h + margin
         })

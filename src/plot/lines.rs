@@ -77,6 +77,9 @@ pub struct LineChart {
     pub ceilings: Vec<Ceiling>,
     /// Label only whole numbers on the x axis (thread counts).
     pub integer_x: bool,
+    /// x ticks of your own, each with its label (e.g. the sizes of a sweep);
+    /// empty: chosen for the data.
+    pub x_ticks: Vec<(f64, String)>,
 }
 
 impl LineChart {
@@ -148,7 +151,30 @@ impl LineChart {
                 ));
             }
         }
-        let xa = Axis::covering(x0, x1, self.log_x, false, self.integer_x);
+        let mut xa = Axis::covering(x0, x1, self.log_x, false, self.integer_x);
+        let own: Vec<&(f64, String)> = self
+            .x_ticks
+            .iter()
+            .filter(|t| t.0.is_finite() && (!self.log_x || t.0 > 0.0))
+            .collect();
+        if own.len() >= 2 {
+            // Just around the data and the ticks, not out to the next round number.
+            let lo = own.iter().map(|t| t.0).fold(x0, f64::min);
+            let hi = own.iter().map(|t| t.0).fold(x1, f64::max);
+            let (lo, hi) = if self.log_x {
+                (lo / 1.12, hi * 1.12)
+            } else {
+                let pad = 0.04 * (hi - lo).max(f64::MIN_POSITIVE);
+                (lo - pad, hi + pad)
+            };
+            xa = Axis::labelled(
+                lo,
+                hi,
+                self.log_x,
+                own.iter().map(|t| t.0).collect(),
+                own.iter().map(|t| t.1.clone()).collect(),
+            );
+        }
         let ya = Axis::covering(y0, y1, self.log_y, !self.log_y, false);
         let entries = self.legend_entries();
         match self.render(&xa, &ya, &entries, false)? {
