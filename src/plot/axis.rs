@@ -82,7 +82,11 @@ impl Axis {
         ticks.sort_by(f64::total_cmp);
         ticks.dedup();
         let labels = distinct_labels(&ticks);
-        let minor = if log { log_minor(lo, hi, &ticks) } else { Vec::new() };
+        let minor = if log {
+            log_minor(lo, hi, &ticks)
+        } else {
+            Vec::new()
+        };
         Axis {
             lo,
             hi,
@@ -127,6 +131,7 @@ impl Axis {
     }
 
     /// The ticks, in increasing order.
+    #[cfg(test)]
     pub(crate) fn ticks(&self) -> &[f64] {
         &self.ticks
     }
@@ -143,6 +148,7 @@ impl Axis {
     }
 
     /// The upper end of the range.
+    #[cfg(test)]
     pub(crate) fn hi(&self) -> f64 {
         self.hi
     }
@@ -172,7 +178,11 @@ impl Ranged for Axis {
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
         let f = self.fraction(*value);
-        let f = if f.is_finite() { f.clamp(-10.0, 10.0) } else { 0.0 };
+        let f = if f.is_finite() {
+            f.clamp(-10.0, 10.0)
+        } else {
+            0.0
+        };
         (limit.0 as f64 + f * (limit.1 - limit.0) as f64).round() as i32
     }
 
@@ -464,10 +474,18 @@ mod tests {
         assert!(a.ticks()[0] <= 6.0 && *a.ticks().last().unwrap() >= 95.0);
         // 60 … 100: less than a decade.
         let a = Axis::covering(60.0, 100.0, true, false, false);
-        assert!(a.labels().len() >= 3 && distinct(a.labels()), "{:?}", a.labels());
+        assert!(
+            a.labels().len() >= 3 && distinct(a.labels()),
+            "{:?}",
+            a.labels()
+        );
         // 61 … 64: not one whole mantissa inside: linear ticks.
         let a = Axis::covering(61.0, 64.0, true, false, false);
-        assert!(a.labels().len() >= 3 && distinct(a.labels()), "{:?}", a.labels());
+        assert!(
+            a.labels().len() >= 3 && distinct(a.labels()),
+            "{:?}",
+            a.labels()
+        );
     }
 
     #[test]
@@ -475,13 +493,23 @@ mod tests {
         let a = Axis::covering(4096.0, 8.4e6, true, false, false);
         assert_eq!(a.labels(), ["1000", "10k", "100k", "1M", "10M"]);
         let a = Axis::covering(1e-10, 1e10, true, false, false);
-        assert!(a.labels().len() >= 3 && a.labels().len() <= 9, "{:?}", a.labels());
+        assert!(
+            a.labels().len() >= 3 && a.labels().len() <= 9,
+            "{:?}",
+            a.labels()
+        );
         assert!(distinct(a.labels()));
     }
 
     #[test]
     fn linear_axes_have_three_distinct_labels() {
-        for (lo, hi) in [(0.0, 1.0), (1.0, 1.0001), (410.0, 415.0), (-3.0, 7.0), (0.0, 0.0)] {
+        for (lo, hi) in [
+            (0.0, 1.0),
+            (1.0, 1.0001),
+            (410.0, 415.0),
+            (-3.0, 7.0),
+            (0.0, 0.0),
+        ] {
             let a = Axis::covering(lo, hi, false, false, false);
             assert!(a.labels().len() >= 3, "{lo}…{hi}: {:?}", a.labels());
             assert!(distinct(a.labels()), "{lo}…{hi}: {:?}", a.labels());
@@ -497,8 +525,14 @@ mod tests {
     fn significant_digits() {
         assert_eq!(sig(121.72, 4), "121.7");
         assert_eq!(sig(2.3283064365386963e-10, 3), "2.33e-10");
-        assert_eq!(distinct_labels(&[1e-10, 1e-8, 2e-6]), ["1e-10", "1e-8", "2e-6"]);
-        assert_eq!(distinct_labels(&[1e-5, 0.001, 0.1, 10.0]), ["1e-5", "1e-3", "1e-1", "10"]);
+        assert_eq!(
+            distinct_labels(&[1e-10, 1e-8, 2e-6]),
+            ["1e-10", "1e-8", "2e-6"]
+        );
+        assert_eq!(
+            distinct_labels(&[1e-5, 0.001, 0.1, 10.0]),
+            ["1e-5", "1e-3", "1e-1", "10"]
+        );
         assert_eq!(distinct_labels(&[0.001, 0.1, 10.0]), ["0.001", "0.1", "10"]);
         assert_eq!(sig(6236.2080000000005, 4), "6236");
         assert_eq!(sig(123456.0, 3), "123k");

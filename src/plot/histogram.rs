@@ -20,6 +20,7 @@ pub(crate) struct Bins {
 impl Bins {
     /// Freedman–Diaconis bins for `values` (width 2·IQR·n^(−1/3), rounded
     /// to 1, 2 or 5 × 10ᵏ; Sturges' rule when the IQR is 0), 1 to 60 of them.
+    #[cfg(test)]
     pub(crate) fn freedman_diaconis(values: &[f64]) -> Bins {
         Bins::shared(&[values])
     }
@@ -38,7 +39,10 @@ impl Bins {
             .filter(|v| !v.is_empty())
             .collect();
         let min = sorted.iter().map(|v| v[0]).fold(f64::INFINITY, f64::min);
-        let max = sorted.iter().map(|v| v[v.len() - 1]).fold(f64::NEG_INFINITY, f64::max);
+        let max = sorted
+            .iter()
+            .map(|v| v[v.len() - 1])
+            .fold(f64::NEG_INFINITY, f64::max);
         if sorted.is_empty() {
             return Bins {
                 start: 0.0,
@@ -71,11 +75,12 @@ impl Bins {
                 None
             }
         };
-        let raw = sorted
-            .iter()
-            .filter_map(fd)
-            .fold(f64::INFINITY, f64::min);
-        let raw = if raw.is_finite() { raw } else { (max - min) / 10.0 };
+        let raw = sorted.iter().filter_map(fd).fold(f64::INFINITY, f64::min);
+        let raw = if raw.is_finite() {
+            raw
+        } else {
+            (max - min) / 10.0
+        };
         // Not more than 60 bins, not fewer than 3 where the data spread.
         let raw = raw.clamp((max - min) / 60.0, (max - min) / 3.0);
         let width = nice_width(raw);
@@ -257,7 +262,11 @@ pub fn histogram<S: AsRef<str>>(title: &str, x_label: &str, sets: &[(S, Vec<f64>
 ///
 /// # Errors
 /// As [`strip`](super::strip) and [`histogram`].
-pub fn distribution<S: AsRef<str>>(title: &str, unit_label: &str, sets: &[(S, Vec<f64>)]) -> Result<Svg> {
+pub fn distribution<S: AsRef<str>>(
+    title: &str,
+    unit_label: &str,
+    sets: &[(S, Vec<f64>)],
+) -> Result<Svg> {
     let left = super::strip(&format!("{title}: every sample"), unit_label, sets)?;
     let right = histogram(&format!("{title}: distribution"), unit_label, sets)?;
     Ok(side_by_side(&[left, right]))
@@ -338,7 +347,11 @@ mod tests {
         let svg = distribution("add", "time (ms)", &[("k", vec![1.0, 1.1, 1.05, 3.0])]).unwrap();
         let s = svg.as_str();
         check::keep("distribution", s);
-        assert!(s.starts_with(&format!("<svg width=\"{}\"", 2 * SIZE.0)), "{}", &s[..80]);
+        assert!(
+            s.starts_with(&format!("<svg width=\"{}\"", 2 * SIZE.0)),
+            "{}",
+            &s[..80]
+        );
         assert_eq!(s.matches("<svg").count(), 3);
         let texts = svg_texts(s);
         assert!(texts.iter().any(|t| t == "add: every sample"));
@@ -349,7 +362,12 @@ mod tests {
     #[test]
     fn empty_sets_are_errors() {
         let none: &[(&str, Vec<f64>)] = &[];
-        assert!(histogram("t", "ms", none).unwrap_err().to_string().contains("no sample sets"));
+        assert!(
+            histogram("t", "ms", none)
+                .unwrap_err()
+                .to_string()
+                .contains("no sample sets")
+        );
         let e = histogram("t", "ms", &[("slow", vec![])]).unwrap_err();
         assert!(e.to_string().contains("\"slow\" has no samples"), "{e}");
         let e = histogram("t", "ms", &[("nan", vec![f64::NAN])]).unwrap_err();
