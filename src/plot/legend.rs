@@ -91,7 +91,12 @@ pub(crate) fn draw_marker(
             color.filled(),
         )),
         Marker::Diamond => area.draw(&Polygon::new(
-            vec![(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)],
+            vec![
+                (x, y - r - 1),
+                (x + r + 1, y),
+                (x, y + r + 1),
+                (x - r - 1, y),
+            ],
             color.filled(),
         )),
     }
@@ -216,11 +221,15 @@ pub(crate) fn free_spot(
     let anywhere = ys
         .iter()
         .flat_map(|&y| xs.iter().rev().map(move |&x| (x, y)));
-    candidates.into_iter().chain(edges).chain(anywhere).find(|&(x, y)| {
-        !obstacles.iter().any(|&(px, py)| {
-            px >= x - margin && px <= x + w + margin && py >= y - margin && py <= y + h + margin
+    candidates
+        .into_iter()
+        .chain(edges)
+        .chain(anywhere)
+        .find(|&(x, y)| {
+            !obstacles.iter().any(|&(px, py)| {
+                px >= x - margin && px <= x + w + margin && py >= y - margin && py <= y + h + margin
+            })
         })
-    })
 }
 
 /// Draws the legend box with its top-left corner at `at`.
@@ -236,8 +245,11 @@ pub(crate) fn draw(
     let (x, y) = at;
     area.draw(&Rectangle::new([(x, y), (x + w, y + h)], WHITE.filled()))
         .map_err(plot_error)?;
-    area.draw(&Rectangle::new([(x, y), (x + w, y + h)], BORDER.stroke_width(1)))
-        .map_err(plot_error)?;
+    area.draw(&Rectangle::new(
+        [(x, y), (x + w, y + h)],
+        BORDER.stroke_width(1),
+    ))
+    .map_err(plot_error)?;
     for (k, e) in entries.iter().enumerate() {
         let mid = y + PAD + ROW * k as i32 + ROW / 2 - 2;
         let (s0, s1) = (x + PAD, x + PAD + SAMPLE);
@@ -286,7 +298,10 @@ pub(crate) mod check {
             let start = from + i;
             let end = svg[start..].find('>').map_or(svg.len(), |e| start + e);
             let tag = &svg[start..end];
-            if tag.to_ascii_uppercase().contains(&border.to_ascii_uppercase()) {
+            if tag
+                .to_ascii_uppercase()
+                .contains(&border.to_ascii_uppercase())
+            {
                 if let (Some(x), Some(y), Some(w), Some(h)) = (
                     attr(tag, "x"),
                     attr(tag, "y"),
@@ -315,11 +330,17 @@ pub(crate) mod check {
                 if let (Some(x), Some(y)) = (attr(tag, "cx"), attr(tag, "cy")) {
                     out.push((x, y));
                 }
-            } else if tag.starts_with("<rect") && !tag.contains("fill=\"none\"") && !tag.contains("fill=\"#FFFFFF\"") {
+            } else if tag.starts_with("<rect")
+                && !tag.contains("fill=\"none\"")
+                && !tag.contains("fill=\"#FFFFFF\"")
+            {
                 // A filled bar: its whole area.
-                if let (Some(x), Some(y), Some(w), Some(h)) =
-                    (attr(tag, "x"), attr(tag, "y"), attr(tag, "width"), attr(tag, "height"))
-                {
+                if let (Some(x), Some(y), Some(w), Some(h)) = (
+                    attr(tag, "x"),
+                    attr(tag, "y"),
+                    attr(tag, "width"),
+                    attr(tag, "height"),
+                ) {
                     let (mut px, mut py) = (x, y);
                     while px <= x + w {
                         while py <= y + h {
@@ -429,7 +450,11 @@ pub(crate) mod check {
             let mut d = labels.clone();
             d.sort();
             d.dedup();
-            assert_eq!(d.len(), labels.len(), "{axis} axis repeats a label: {labels:?}");
+            assert_eq!(
+                d.len(),
+                labels.len(),
+                "{axis} axis repeats a label: {labels:?}"
+            );
         }
     }
 
@@ -449,7 +474,8 @@ pub(crate) mod check {
             let pts = plotted_points(svg, at);
             assert!(!pts.is_empty(), "no plotted points before the legend");
             for (px, py) in pts {
-                let inside = px >= x - 3.0 && px <= x + w + 3.0 && py >= y - 3.0 && py <= y + h + 3.0;
+                let inside =
+                    px >= x - 3.0 && px <= x + w + 3.0 && py >= y - 3.0 && py <= y + h + 3.0;
                 assert!(
                     !inside,
                     "the legend box ({x}, {y}, {w}×{h}) covers the plotted point ({px}, {py})"
@@ -483,10 +509,16 @@ mod tests {
         let at = free_spot((100, 50), plot.clone(), &[], 4).unwrap();
         assert_eq!(at, (8, 6));
         // Everything on the left half is taken.
-        let left: Vec<(i32, i32)> = (0..200).flat_map(|x| (0..300).map(move |y| (x, y))).step_by(3).collect();
+        let left: Vec<(i32, i32)> = (0..200)
+            .flat_map(|x| (0..300).map(move |y| (x, y)))
+            .step_by(3)
+            .collect();
         let (x, _) = free_spot((100, 50), plot.clone(), &left, 4).unwrap();
         assert!(x >= 200);
-        let all: Vec<(i32, i32)> = (0..400).flat_map(|x| (0..300).map(move |y| (x, y))).step_by(5).collect();
+        let all: Vec<(i32, i32)> = (0..400)
+            .flat_map(|x| (0..300).map(move |y| (x, y)))
+            .step_by(5)
+            .collect();
         assert_eq!(free_spot((100, 50), plot, &all, 4), None);
     }
 }

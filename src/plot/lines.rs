@@ -433,7 +433,10 @@ mod tests {
         check::assert_axes(s, 3);
         check::assert_legend_clear(s);
         let (x, y) = check::tick_labels(s);
-        assert!(y.contains(&"5".to_string()) && y.contains(&"200".to_string()), "{y:?}");
+        assert!(
+            y.contains(&"5".to_string()) && y.contains(&"200".to_string()),
+            "{y:?}"
+        );
         assert!(x.len() >= 3, "{x:?}");
         assert!(
             svg_texts(s).iter().any(|t| t == "f64 peak: 121.7 GFLOP/s"),
@@ -462,7 +465,9 @@ mod tests {
             title: "crowded".into(),
             x_label: "x (s)".into(),
             y_label: "y (m)".into(),
-            series: (0..14).map(|k| Series::new(format!("series {k}"), zigzag(k as f64 * 0.1))).collect(),
+            series: (0..14)
+                .map(|k| Series::new(format!("series {k}"), zigzag(k as f64 * 0.1)))
+                .collect(),
             ..Default::default()
         };
         let svg = chart.draw().unwrap();

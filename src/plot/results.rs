@@ -208,10 +208,15 @@ impl SizeScaling {
             _ => self.size_unit.format(n),
         };
         let range = (last as f64 / first as f64).ln();
-        let gap = if self.size_unit == SizeUnit::Bytes { 10.0 } else { 14.0 };
+        let gap = if self.size_unit == SizeUnit::Bytes {
+            10.0
+        } else {
+            14.0
+        };
         if s.len() >= 2
             && s.len() <= 8
-            && s.windows(2).all(|w| (w[1] as f64 / w[0] as f64).ln() >= range / gap)
+            && s.windows(2)
+                .all(|w| (w[1] as f64 / w[0] as f64).ln() >= range / gap)
         {
             return s.iter().map(|&n| (n as f64, label(n))).collect();
         }
@@ -482,7 +487,11 @@ mod tests {
         let sweep = SizeScaling {
             sizes: sizes.clone(),
             names: vec!["ikj".into(), "blocked".into(), "matmul (library)".into()],
-            results: vec![kernel("ikj", 3.0), kernel("blocked", 8.0), kernel("matmul (library)", 40.0)],
+            results: vec![
+                kernel("ikj", 3.0),
+                kernel("blocked", 8.0),
+                kernel("matmul (library)", 40.0),
+            ],
             work: sizes
                 .iter()
                 .map(|&n| Work::new().flops(2.0 * (128 * n * n) as f64))
@@ -510,7 +519,11 @@ mod tests {
         let (x, _) = check::tick_labels(s);
         assert_eq!(x, ["256", "512", "1024", "1536", "2048"]);
         let texts = svg_texts(s);
-        for t in ["n (n×n matrix)", "rate (GFLOP/s)", "f64 peak, 1 thread: 121.7 GFLOP/s"] {
+        for t in [
+            "n (n×n matrix)",
+            "rate (GFLOP/s)",
+            "f64 peak, 1 thread: 121.7 GFLOP/s",
+        ] {
             assert!(texts.iter().any(|x| x == t), "{t:?} missing from {texts:?}");
         }
         let time = sweep.plot().unwrap();
@@ -522,7 +535,12 @@ mod tests {
         let sweep = SizeScaling {
             sizes: bytes.clone(),
             names: vec!["read".into()],
-            results: vec![bytes.iter().map(|&b| result("read", 1, vec![b as f64 * 1e-10])).collect()],
+            results: vec![
+                bytes
+                    .iter()
+                    .map(|&b| result("read", 1, vec![b as f64 * 1e-10]))
+                    .collect(),
+            ],
             work: bytes.iter().map(|&b| Work::new().bytes(b as f64)).collect(),
             size_unit: SizeUnit::Bytes,
         };
@@ -530,15 +548,29 @@ mod tests {
         check::keep("time_bytes", svg.as_str());
         check::assert_axes(svg.as_str(), 3);
         let (x, _) = check::tick_labels(svg.as_str());
-        assert!(x.contains(&"1 KiB".to_string()) && x.contains(&"16 MiB".to_string()), "{x:?}");
-        assert!(svg_texts(svg.as_str()).iter().any(|t| t == "working set (bytes)"));
+        assert!(
+            x.contains(&"1 KiB".to_string()) && x.contains(&"16 MiB".to_string()),
+            "{x:?}"
+        );
+        assert!(
+            svg_texts(svg.as_str())
+                .iter()
+                .any(|t| t == "working set (bytes)")
+        );
         // Elements, powers of two: 2¹² … 2²³.
         let n: Vec<usize> = [12, 15, 18, 21, 23].iter().map(|k| 1usize << k).collect();
         let sweep = SizeScaling {
             sizes: n.clone(),
             names: vec!["sum".into()],
-            results: vec![n.iter().map(|&b| result("sum", 1, vec![b as f64 * 1e-10])).collect()],
-            work: n.iter().map(|&b| Work::new().bytes(8.0 * b as f64)).collect(),
+            results: vec![
+                n.iter()
+                    .map(|&b| result("sum", 1, vec![b as f64 * 1e-10]))
+                    .collect(),
+            ],
+            work: n
+                .iter()
+                .map(|&b| Work::new().bytes(8.0 * b as f64))
+                .collect(),
             size_unit: SizeUnit::Elements,
         };
         let (x, _) = check::tick_labels(sweep.plot().unwrap().as_str());
@@ -553,8 +585,17 @@ mod tests {
         assert_eq!(svg.as_str().matches("<circle").count(), 3);
         let both = r.plot_distribution().unwrap();
         let texts = svg_texts(both.as_str());
-        assert!(texts.iter().any(|t| t == "time per call: every sample"), "{texts:?}");
-        assert!(texts.iter().any(|t| t == "time per call: distribution"), "{texts:?}");
-        assert!(texts.iter().filter(|t| *t == "time (µs)").count() == 2, "{texts:?}");
+        assert!(
+            texts.iter().any(|t| t == "time per call: every sample"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t == "time per call: distribution"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().filter(|t| *t == "time (µs)").count() == 2,
+            "{texts:?}"
+        );
     }
 }

@@ -425,5 +425,4 @@ mod tests {
         let e = roofline("r", &m, 1, Precision::F64, &[]).unwrap_err();
         assert!(e.to_string().contains("no peak"), "{e}");
     }
-
 }
