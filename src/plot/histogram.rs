@@ -205,6 +205,7 @@ pub fn histogram<S: AsRef<str>>(title: &str, x_label: &str, sets: &[(S, Vec<f64>
             let plot = chart.plotting_area().get_pixel_range();
             let mut taken = Vec::new();
             // In each bin, the sets with samples there share its width.
+            #[allow(clippy::needless_range_loop)] // b indexes every set's counts
             for b in 0..bins.count {
                 let here: Vec<usize> = (0..sets.len()).filter(|&i| counts[i][b] > 0).collect();
                 let m = here.len() as f64;

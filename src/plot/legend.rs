@@ -298,18 +298,15 @@ pub(crate) mod check {
             let start = from + i;
             let end = svg[start..].find('>').map_or(svg.len(), |e| start + e);
             let tag = &svg[start..end];
-            if tag
-                .to_ascii_uppercase()
-                .contains(&border.to_ascii_uppercase())
-            {
-                if let (Some(x), Some(y), Some(w), Some(h)) = (
-                    attr(tag, "x"),
-                    attr(tag, "y"),
-                    attr(tag, "width"),
-                    attr(tag, "height"),
-                ) {
-                    out.push(((x, y, w, h), start));
-                }
+            if let (true, Some(x), Some(y), Some(w), Some(h)) = (
+                tag.to_ascii_uppercase()
+                    .contains(&border.to_ascii_uppercase()),
+                attr(tag, "x"),
+                attr(tag, "y"),
+                attr(tag, "width"),
+                attr(tag, "height"),
+            ) {
+                out.push(((x, y, w, h), start));
             }
             from = end;
         }

@@ -140,16 +140,14 @@ impl LineChart {
                 .map(|p| p.1)
                 .chain(self.ceilings.iter().map(|c| c.value)),
         );
-        if self.log_y {
-            if let Some(c) = self.ceilings.iter().find(|c| c.value <= 0.0) {
-                return Err(Error::new(
-                    ErrorKind::InvalidInput,
-                    format!(
-                        "ceiling {:?} is at {}: a log axis needs values > 0",
-                        c.name, c.value
-                    ),
-                ));
-            }
+        if let (true, Some(c)) = (self.log_y, self.ceilings.iter().find(|c| c.value <= 0.0)) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "ceiling {:?} is at {}: a log axis needs values > 0",
+                    c.name, c.value
+                ),
+            ));
         }
         let mut xa = Axis::covering(x0, x1, self.log_x, false, self.integer_x);
         let own: Vec<&(f64, String)> = self
