@@ -357,12 +357,26 @@ pub fn scaling(
                 .collect(),
         ));
     }
+    // Ticks at the thread counts measured (1, 2, 4, 8, 16 rather than 0, 5,
+    // 10, 15) when they are few and apart; else whole numbers for the data.
+    let mut counts: Vec<usize> = speedups.iter().map(|p| p.0).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let apart = counts
+        .windows(2)
+        .all(|w| (w[1] - w[0]) as f64 >= (max_p as f64 - 1.0) / 24.0);
+    let x_ticks = if counts.len() >= 3 && counts.len() <= 12 && apart {
+        counts.iter().map(|&p| (p as f64, p.to_string())).collect()
+    } else {
+        Vec::new()
+    };
     LineChart {
         title: title.to_string(),
         x_label: "threads".into(),
         y_label: "speedup (×)".into(),
         series,
         integer_x: true,
+        x_ticks,
         ..Default::default()
     }
     .draw()
@@ -518,6 +532,17 @@ mod tests {
         check::assert_legend_clear(svg.as_str());
         let (x, _) = check::tick_labels(svg.as_str());
         assert_eq!(x, ["1", "2", "3", "4"]);
+        let svg = scaling(
+            "s",
+            &[(1, 1.0), (2, 1.9), (4, 3.5), (8, 6.0), (16, 9.0)],
+            Some(0.05),
+        )
+        .unwrap();
+        check::keep("scaling16", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
+        let (x, _) = check::tick_labels(svg.as_str());
+        assert_eq!(x, ["1", "2", "4", "8", "16"]);
         assert!(scaling("s", &[(0, 1.0)], None).is_err());
         assert!(scaling("s", &[(1, 1.0)], Some(1.5)).is_err());
     }
