@@ -41,7 +41,9 @@ impl Axis {
             // The ticks of the family just outside the data.
             let below = family_floor(lo, family);
             let above = family_ceil(hi, family);
-            let (lo, hi) = (below / 1.12, above * 1.12);
+            // A little room beyond the end ticks: 3 % of the axis, at least 12 %.
+            let pad = (above / below).powf(0.03).max(1.12);
+            let (lo, hi) = (below / pad, above * pad);
             let ticks = log_ticks(lo, hi);
             Axis::with_ticks(lo, hi, true, ticks)
         } else {

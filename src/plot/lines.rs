@@ -497,6 +497,39 @@ mod tests {
     }
 
     #[test]
+    fn tiny_values_read_in_scientific_notation() {
+        // Relative errors of sums (notebook 04): 1e-10 … 1e-2 on a log axis.
+        let sizes: Vec<f64> = (6..=14).map(|k| 10f64.powf(k as f64 / 2.0)).collect();
+        let chart = LineChart {
+            title: "relative error".into(),
+            x_label: "n (terms)".into(),
+            y_label: "relative error".into(),
+            log_x: true,
+            log_y: true,
+            series: vec![
+                Series::new(
+                    "plain loop",
+                    sizes.iter().map(|&n| (n, 1e-8 * n.sqrt())).collect(),
+                ),
+                Series::new(
+                    "sum_compensated",
+                    sizes.iter().map(|&n| (n, 1e-10)).collect(),
+                ),
+                Series::reference("bound", sizes.iter().map(|&n| (n, 6e-8 * n)).collect()),
+            ],
+            ..Default::default()
+        };
+        let svg = chart.draw().unwrap();
+        let s = svg.as_str();
+        check::keep("tiny", s);
+        check::assert_axes(s, 3);
+        check::assert_legend_clear(s);
+        let (_, y) = check::tick_labels(s);
+        assert!(y.contains(&"1e-10".to_string()), "{y:?}");
+        assert!(y.iter().all(|l| l.len() <= 6), "{y:?}");
+    }
+
+    #[test]
     fn bad_points_name_the_series() {
         let mut chart = LineChart {
             log_x: true,
