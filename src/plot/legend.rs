@@ -23,10 +23,11 @@ const SAMPLE: i32 = 26;
 /// Padding inside the box and between the box and the plot's edges.
 const PAD: i32 = 6;
 
-/// Colours after [`PALETTE`]'s six: still dark enough on white.
+/// Colours after [`PALETTE`]'s six: still dark enough on white, and no
+/// grey (greys are for ceilings).
 const MORE: [RGBColor; 6] = [
     RGBColor(0xe3, 0x77, 0xc2),
-    RGBColor(0x7f, 0x7f, 0x7f),
+    RGBColor(0x8b, 0x00, 0x4c),
     RGBColor(0x9a, 0x9b, 0x10),
     RGBColor(0x11, 0x9e, 0xad),
     RGBColor(0x39, 0x3b, 0x79),

@@ -530,6 +530,29 @@ mod tests {
     }
 
     #[test]
+    fn one_point_or_flat_data_still_gets_three_labels() {
+        for (log_x, log_y, pts) in [
+            (false, false, vec![(1.0, 1.0)]),
+            (true, true, vec![(64.0, 3.5)]),
+            (false, false, vec![(0.0, 0.0), (1.0, 0.0)]),
+            (true, false, vec![(1e3, 5.0), (1e6, 5.0)]),
+        ] {
+            let chart = LineChart {
+                title: "t".into(),
+                x_label: "x (s)".into(),
+                y_label: "y (m)".into(),
+                log_x,
+                log_y,
+                series: vec![Series::new("s", pts.clone())],
+                ..Default::default()
+            };
+            let svg = chart.draw().unwrap();
+            check::assert_axes(svg.as_str(), 3);
+            check::assert_legend_clear(svg.as_str());
+        }
+    }
+
+    #[test]
     fn bad_points_name_the_series() {
         let mut chart = LineChart {
             log_x: true,
