@@ -12,7 +12,7 @@ use super::{PALETTE, plot_error};
 use crate::error::Result;
 
 /// The border colour of a legend box (tests find the box by it).
-pub(crate) const BORDER: RGBColor = RGBColor(0xaa, 0xaa, 0xab);
+pub(crate) const BORDER: RGBColor = RGBColor(0xaa, 0xaa, 0xaa);
 
 /// Font size of legend text, in pixels.
 const FONT: u32 = 13;
@@ -23,15 +23,16 @@ const SAMPLE: i32 = 26;
 /// Padding inside the box and between the box and the plot's edges.
 const PAD: i32 = 6;
 
-/// Colours after [`PALETTE`]'s six: still dark enough on white, and no
-/// grey (greys are for ceilings).
+/// Colours after [`PALETTE`]'s six, no grey (greys are for ceilings): as
+/// PALETTE, a contrast of at least 3:1 on JupyterLab's dark page (#111) and
+/// 2.3:1 on white.
 const MORE: [RGBColor; 6] = [
     RGBColor(0xe3, 0x77, 0xc2),
-    RGBColor(0x8b, 0x00, 0x4c),
-    RGBColor(0x9a, 0x9b, 0x10),
-    RGBColor(0x11, 0x9e, 0xad),
-    RGBColor(0x39, 0x3b, 0x79),
     RGBColor(0x63, 0x79, 0x39),
+    RGBColor(0x11, 0x9e, 0xad),
+    RGBColor(0x9a, 0x9b, 0x10),
+    RGBColor(0x7b, 0x68, 0xee),
+    RGBColor(0xb8, 0x86, 0x0b),
 ];
 
 /// A marker shape.
@@ -498,6 +499,33 @@ mod tests {
         let colours: Vec<RGBColor> = (0..12).map(|i| style(i).color).collect();
         for i in 0..12 {
             assert!(!colours[..i].contains(&colours[i]), "colour {i} repeats");
+        }
+    }
+
+    #[test]
+    fn extra_colours_read_on_white_and_on_a_dark_page() {
+        let lum = |c: RGBColor| {
+            let f = |v: u8| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.03928 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * f(c.0) + 0.7152 * f(c.1) + 0.0722 * f(c.2)
+        };
+        let contrast = |a: RGBColor, b: RGBColor| {
+            let (x, y) = (lum(a), lum(b));
+            (x.max(y) + 0.05) / (x.min(y) + 0.05)
+        };
+        for c in MORE {
+            assert!(
+                contrast(c, RGBColor(0x11, 0x11, 0x11)) >= 3.0,
+                "{c:?} on #111"
+            );
+            assert!(contrast(c, WHITE) >= 2.3, "{c:?} on white");
+            assert!(!(c.0 == c.1 && c.1 == c.2), "{c:?} is a grey");
         }
     }
 
