@@ -778,6 +778,20 @@ mod tests {
             .run()
             .unwrap();
         assert_eq!(r.results[1][0].threads, 2);
+        assert_eq!(r.size_unit, SizeUnit::Elements);
+        let sq = SizeSweep::new([4], |n| vec![1.0f32; n * n])
+            .bench(quick())
+            .square()
+            .kernel("ok", |v| v.iter().sum::<f32>())
+            .run()
+            .unwrap();
+        assert_eq!(sq.size_unit, SizeUnit::Square);
+        assert_eq!(sq.size_unit.axis_label(), "n (n×n matrix)");
+        assert_eq!(SizeUnit::Bytes.format(32 * 1024), "32 KiB");
+        // Files saved before the unit existed read as elements.
+        let old: SizeScaling =
+            serde_json::from_str(r#"{"sizes":[],"names":[],"results":[],"work":[]}"#).unwrap();
+        assert_eq!(old.size_unit, SizeUnit::Elements);
         let rows = r.rows();
         assert!(rows.iter().any(|x| x.size == 8 && x.stat == "bandwidth"));
     }
