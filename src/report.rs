@@ -71,9 +71,58 @@ pub fn fmt_bytes(n: f64) -> String {
     format!("{} {unit}", sig3(value))
 }
 
+/// Two values that differ, with just enough significant digits (at least
+/// 4) that they read differently: `(6236, NaN)`, `(1.00001, 1.00002)` —
+/// not `6236.2080000000005` or `2.3283064365386963e-10`.
+///
+/// ```
+/// use parlab::report::fmt_pair;
+/// assert_eq!(fmt_pair(6236.2080000000005, f64::NAN), ("6236".into(), "NaN".into()));
+/// assert_eq!(fmt_pair(1.00001, 1.00002), ("1.00001".into(), "1.00002".into()));
+/// assert_eq!(fmt_pair(2.3283064365386963e-10, 0.0), ("2.328e-10".into(), "0".into()));
+/// ```
+pub fn fmt_pair(a: f64, b: f64) -> (String, String) {
+    for digits in 4..=17 {
+        let (x, y) = (fmt_sig(a, digits), fmt_sig(b, digits));
+        if x != y || a == b || digits == 17 {
+            return (x, y);
+        }
+    }
+    (format!("{a}"), format!("{b}"))
+}
+
+/// `x` with `digits` significant digits, trailing zeros trimmed; scientific
+/// below 10⁻³ and from 10⁹: `121.7`, `0.001234`, `2.328e-10`.
+pub fn fmt_sig(x: f64, digits: usize) -> String {
+    let digits = digits.clamp(1, 17);
+    let a = x.abs();
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if a == 0.0 {
+        return "0".into();
+    }
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if !(1e-3..1e9).contains(&a) {
+        let t = format!("{:.*e}", digits - 1, x);
+        return match t.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", trim(m.to_string())),
+            None => t,
+        };
+    }
+    let decimals = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+    trim(format!("{x:.decimals$}"))
+}
+
 /// A tolerance with at most 3 significant digits: `1e-8`, `8.88e-10`, `0`
 /// (not `8.881784197001252e-10`).
-fn fmt_tol(x: f64) -> String {
+pub(crate) fn fmt_tol(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
     }
@@ -90,8 +139,15 @@ fn fmt_tol(x: f64) -> String {
 /// Formats `x` with 3 significant digits (no exponent for the usual ranges).
 pub fn sig3(x: f64) -> String {
     let a = x.abs();
-    if a == 0.0 {
+    if !x.is_finite() {
+        format!("{x}")
+    } else if a == 0.0 {
         "0".to_string()
+    } else if a < 1e-3 {
+        fmt_tol(x)
+    } else if a < 0.1 {
+        let decimals = (2 - a.log10().floor() as i32).max(3) as usize;
+        format!("{x:.decimals$}")
     } else if a >= 100.0 {
         format!("{x:.0}")
     } else if a >= 10.0 {
@@ -521,7 +577,7 @@ impl Comparison {
                         if d.max_abs == 0.0 {
                             "0".into()
                         } else {
-                            format!("{:.1e}", d.max_abs)
+                            fmt_tol(d.max_abs)
                         }
                     },
                 ];

@@ -322,15 +322,26 @@ pub fn check<A: Comparable + ?Sized, B: Comparable + ?Sized>(
         } else {
             ""
         };
+        let (xs, ys) = crate::report::fmt_pair(x, y);
+        let idx = unravel(i, &d.shape);
+        // A single value (0-dimensional) has no index to name.
+        let at = if idx.is_empty() {
+            String::new()
+        } else {
+            format!(" at {idx:?}")
+        };
+        let difference = if x.is_nan() || y.is_nan() {
+            "NaN".to_string()
+        } else {
+            crate::report::fmt_tol(dd)
+        };
         return Err(Error::new(
             ErrorKind::Mismatch,
             format!(
-                "{bad} of {} elements differ beyond abs {:e} + rel {:e}; worst at {:?}: {x} vs {y} (difference {:e}){hint}",
+                "{bad} of {} elements differ beyond abs {} + rel {}; worst{at}: {xs} vs {ys} (difference {difference}){hint}",
                 va.len(),
-                tol.abs,
-                tol.rel,
-                unravel(i, &d.shape),
-                dd
+                crate::report::fmt_tol(tol.abs),
+                crate::report::fmt_tol(tol.rel),
             ),
         ));
     }
@@ -350,6 +361,29 @@ mod tests {
         let e = diff(&a, &b).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ShapeMismatch);
         assert_eq!(e.to_string(), "shapes differ: a is 2×3, b is 3×2");
+    }
+
+    #[test]
+    fn mismatch_messages_have_sensible_digits() {
+        let e = check(&6236.2080000000005f64, &f64::NAN, Tol::new(1e-8, 1e-5)).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("6236 vs NaN (difference NaN)"), "{m}");
+        assert!(!m.contains("worst at []"), "{m}");
+        assert!(m.contains("abs 1e-8 + rel 1e-5"), "{m}");
+        let e = check(
+            &vec![1.0f64, 2.3283064365386963e-10],
+            &vec![1.0f64, 0.0],
+            Tol::new(0.0, 0.0),
+        )
+        .unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("worst at [1]: 2.328e-10 vs 0 (difference 2.33e-10)"),
+            "{m}"
+        );
+        assert!(m.contains("abs 0 + rel 0"), "{m}");
+        let e = check(&vec![1.00001f64], &vec![1.00002f64], Tol::new(0.0, 0.0)).unwrap_err();
+        assert!(e.to_string().contains("1.00001 vs 1.00002"), "{e}");
     }
 
     #[test]

@@ -153,8 +153,10 @@ pub fn check_kahan_sum(f: impl Fn(&[f64]) -> f64) -> Check {
                 } else {
                     ""
                 };
+                let (g, x) = crate::report::fmt_pair(got, *exact);
                 return Err(Problem::Wrong(format!(
-                    "for {case} you returned {got:e}, expected {exact:e} (within {tol:.1e}){hint}"
+                    "for {case} you returned {g}, expected {x} (within {}){hint}",
+                    crate::report::fmt_tol(tol)
                 )));
             }
         }

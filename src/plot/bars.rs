@@ -161,6 +161,12 @@ mod tests {
         }
         // background + 3 bars
         assert_eq!(s.matches("<rect").count(), 4, "{s}");
+        let (x, y) = crate::plot::legend::check::tick_labels(s);
+        assert_eq!(x, ["a", "b", "c"]);
+        let mut d = y.clone();
+        d.dedup();
+        assert!(y.len() >= 3 && d == y, "{y:?}");
+        crate::plot::legend::check::keep("bars", s);
         assert!(!s.contains("NaN") && !s.contains("inf"));
     }
 

@@ -1,9 +1,10 @@
 //! Line charts: size sweeps with ceilings (a roofline), thread scaling.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{PALETTE, SIZE, check_finite, plot_error};
+use super::axis::{Axis, sig, unit_of};
+use super::legend::{self, Entry};
+use super::{SIZE, check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -76,6 +77,9 @@ pub struct LineChart {
     pub ceilings: Vec<Ceiling>,
     /// Label only whole numbers on the x axis (thread counts).
     pub integer_x: bool,
+    /// x ticks of your own, each with its label (e.g. the sizes of a sweep);
+    /// empty: chosen for the data.
+    pub x_ticks: Vec<(f64, String)>,
 }
 
 impl LineChart {
@@ -130,129 +134,178 @@ impl LineChart {
         for c in &self.ceilings {
             check_finite("ceiling", &c.name, c.value)?;
         }
-        let (mut x0, mut x1) = bounds(all.iter().map(|p| p.0));
-        let (mut y0, mut y1) = bounds(
+        let (x0, x1) = bounds(all.iter().map(|p| p.0));
+        let (y0, y1) = bounds(
             all.iter()
                 .map(|p| p.1)
                 .chain(self.ceilings.iter().map(|c| c.value)),
         );
-        pad(&mut x0, &mut x1, self.log_x, false);
-        pad(&mut y0, &mut y1, self.log_y, !self.log_y);
+        if let (true, Some(c)) = (self.log_y, self.ceilings.iter().find(|c| c.value <= 0.0)) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "ceiling {:?} is at {}: a log axis needs values > 0",
+                    c.name, c.value
+                ),
+            ));
+        }
+        let mut xa = Axis::covering(x0, x1, self.log_x, false, self.integer_x);
+        let own: Vec<&(f64, String)> = self
+            .x_ticks
+            .iter()
+            .filter(|t| t.0.is_finite() && (!self.log_x || t.0 > 0.0))
+            .collect();
+        if own.len() >= 2 {
+            // Just around the data and the ticks, not out to the next round number.
+            let lo = own.iter().map(|t| t.0).fold(x0, f64::min);
+            let hi = own.iter().map(|t| t.0).fold(x1, f64::max);
+            let (lo, hi) = if self.log_x {
+                (lo / 1.12, hi * 1.12)
+            } else {
+                let pad = 0.04 * (hi - lo).max(f64::MIN_POSITIVE);
+                (lo - pad, hi + pad)
+            };
+            xa = Axis::labelled(
+                lo,
+                hi,
+                self.log_x,
+                own.iter().map(|t| t.0).collect(),
+                own.iter().map(|t| t.1.clone()).collect(),
+            );
+        }
+        let ya = Axis::covering(y0, y1, self.log_y, !self.log_y, false);
+        let entries = self.legend_entries();
+        match self.render(&xa, &ya, &entries, false)? {
+            Some(svg) => Ok(Svg(svg)),
+            None => Ok(Svg(self
+                .render(&xa, &ya, &entries, true)?
+                .unwrap_or_default())),
+        }
+    }
 
+    /// The legend rows: ceilings (with the y unit) first, then the series.
+    fn legend_entries(&self) -> Vec<Entry> {
+        let unit = unit_of(&self.y_label);
+        let mut out: Vec<Entry> = self
+            .ceilings
+            .iter()
+            .enumerate()
+            .map(|(k, c)| Entry {
+                label: match unit {
+                    Some(u) => format!("{}: {} {u}", c.name, sig(c.value, 4)),
+                    None => format!("{}: {}", c.name, sig(c.value, 4)),
+                },
+                color: ceiling_color(k),
+                width: 2,
+                dashed: true,
+                marker: None,
+            })
+            .collect();
+        out.extend(self.series.iter().enumerate().map(|(i, s)| {
+            let st = legend::style(i);
+            Entry {
+                label: s.name.clone(),
+                color: st.color,
+                width: if s.reference { 1 } else { 2 },
+                dashed: st.dashed,
+                marker: (!s.reference).then_some(st.marker),
+            }
+        }));
+        out
+    }
+
+    /// Draws the chart with the legend inside the plot area where it covers
+    /// nothing (`None` when no place is free), or `outside` on the right.
+    fn render(
+        &self,
+        xa: &Axis,
+        ya: &Axis,
+        entries: &[Entry],
+        outside: bool,
+    ) -> Result<Option<String>> {
+        let (lw, lh) = legend::size(entries);
+        let width = if outside {
+            SIZE.0 + lw as u32 + 12
+        } else {
+            SIZE.0
+        };
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, (width, SIZE.1)).into_drawing_area();
             root.fill(&WHITE).map_err(plot_error)?;
-            match (self.log_x, self.log_y) {
-                (false, false) => self.draw_on(&root, x0..x1, y0..y1)?,
-                (true, false) => self.draw_on(&root, (x0..x1).log_scale(), y0..y1)?,
-                (false, true) => self.draw_on(&root, x0..x1, (y0..y1).log_scale())?,
-                (true, true) => self.draw_on(&root, (x0..x1).log_scale(), (y0..y1).log_scale())?,
+            let area = if outside {
+                root.split_horizontally(SIZE.0).0
+            } else {
+                root.clone()
+            };
+            let mut chart = ChartBuilder::on(&area)
+                .caption(&self.title, ("sans-serif", 20).into_font().color(&BLACK))
+                .margin(14)
+                .x_label_area_size(44)
+                .y_label_area_size(64)
+                .build_cartesian_2d(xa.clone(), ya.clone())
+                .map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_desc(&self.x_label)
+                .y_desc(&self.y_label)
+                .label_style(("sans-serif", 14).into_font().color(&BLACK))
+                .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
+                .light_line_style(RGBColor(0xf4, 0xf4, 0xf4))
+                .bold_line_style(RGBColor(0xe2, 0xe2, 0xe2))
+                .draw()
+                .map_err(plot_error)?;
+            let plot = chart.plotting_area().get_pixel_range();
+            let mut taken = Vec::new();
+            for (k, c) in self.ceilings.iter().enumerate() {
+                let y = chart.backend_coord(&(xa.lo(), c.value)).1;
+                let line = [(plot.0.start, y), (plot.0.end, y)];
+                legend::draw_line(&root, &line, ceiling_color(k), 2, true)?;
+                legend::sample_path(&line, 3.0, &mut taken);
+            }
+            for (i, s) in self.series.iter().enumerate() {
+                let st = legend::style(i);
+                let px: Vec<(i32, i32)> = s.points.iter().map(|p| chart.backend_coord(p)).collect();
+                let width = if s.reference { 1 } else { 2 };
+                legend::draw_line(&root, &px, st.color, width, st.dashed)?;
+                legend::sample_path(&px, 3.0, &mut taken);
+                if !s.reference {
+                    for &p in &px {
+                        legend::draw_marker(&root, st.marker, p, 3, st.color)?;
+                    }
+                }
+            }
+            if !entries.is_empty() {
+                let at = if outside {
+                    (SIZE.0 as i32 + 4, plot.1.start)
+                } else {
+                    match legend::free_spot((lw, lh), plot, &taken, 5) {
+                        Some(at) => at,
+                        None => return Ok(None),
+                    }
+                };
+                legend::draw(&root, entries, at)?;
             }
             root.present().map_err(plot_error)?;
         }
-        Ok(Svg(svg))
+        Ok(Some(svg))
     }
+}
 
-    fn draw_on<X, Y>(&self, root: &DrawingArea<SVGBackend<'_>, Shift>, x: X, y: Y) -> Result<()>
-    where
-        X: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
-        Y: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
-        X::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
-        Y::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
-    {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 20).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x, y)
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .x_label_formatter(&|v| {
-                if self.integer_x && v.fract() != 0.0 {
-                    String::new()
-                } else {
-                    super::tick(*v)
-                }
-            })
-            .y_label_formatter(&|v| super::tick(*v))
-            .label_style(("sans-serif", 14).into_font().color(&BLACK))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-            .max_light_lines(1)
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
-            .draw()
-            .map_err(plot_error)?;
-        let (xr, _) = (chart.x_range(), chart.y_range());
-        for c in &self.ceilings {
-            let grey = RGBColor(0x55, 0x55, 0x55);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(xr.start, c.value), (xr.end, c.value)],
-                    8,
-                    5,
-                    grey.stroke_width(2),
-                ))
-                .map_err(plot_error)?
-                .label(format!("{} ({})", c.name, super::tick(c.value)))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(2))
-                });
-        }
-        for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let style = color.stroke_width(if s.reference { 1 } else { 2 });
-            chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), style))
-                .map_err(plot_error)?
-                .label(&s.name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            if !s.reference {
-                chart
-                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                    .map_err(plot_error)?;
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xaa, 0xaa, 0xaa))
-            .label_font(("sans-serif", 13).into_font().color(&BLACK))
-            .draw()
-            .map_err(plot_error)?;
-        Ok(())
-    }
+/// Ceiling `k`'s colour: greys, distinct from the series colours.
+fn ceiling_color(k: usize) -> RGBColor {
+    [
+        RGBColor(0x44, 0x44, 0x44),
+        RGBColor(0x99, 0x99, 0x99),
+        RGBColor(0x22, 0x22, 0x22),
+        RGBColor(0x77, 0x77, 0x77),
+    ][k % 4]
 }
 
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     })
-}
-
-fn pad(lo: &mut f64, hi: &mut f64, log: bool, from_zero: bool) {
-    if log {
-        *lo /= 1.5;
-        *hi *= 1.5;
-    } else {
-        let span = if *hi > *lo {
-            *hi - *lo
-        } else {
-            hi.abs().max(1.0)
-        };
-        *lo = if from_zero && *lo >= 0.0 {
-            0.0
-        } else {
-            *lo - 0.05 * span
-        };
-        *hi += 0.12 * span;
-    }
 }
 
 /// Speedup against thread count, with the ideal line and, when given, Amdahl's
@@ -304,12 +357,26 @@ pub fn scaling(
                 .collect(),
         ));
     }
+    // Ticks at the thread counts measured (1, 2, 4, 8, 16 rather than 0, 5,
+    // 10, 15) when they are few and apart; else whole numbers for the data.
+    let mut counts: Vec<usize> = speedups.iter().map(|p| p.0).collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let apart = counts
+        .windows(2)
+        .all(|w| (w[1] - w[0]) as f64 >= (max_p as f64 - 1.0) / 24.0);
+    let x_ticks = if counts.len() >= 3 && counts.len() <= 12 && apart {
+        counts.iter().map(|&p| (p as f64, p.to_string())).collect()
+    } else {
+        Vec::new()
+    };
     LineChart {
         title: title.to_string(),
         x_label: "threads".into(),
         y_label: "speedup (×)".into(),
         series,
         integer_x: true,
+        x_ticks,
         ..Default::default()
     }
     .draw()
@@ -318,6 +385,7 @@ pub fn scaling(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::legend::check;
     use crate::plot::svg_texts;
 
     #[test]
@@ -343,13 +411,145 @@ mod tests {
             "bandwidth (GB/s)",
             "add",
             "par_add",
-            "STREAM add (47)",
+            "STREAM add: 47 GB/s",
         ] {
             assert!(texts.iter().any(|x| x == t), "{t:?} missing from {texts:?}");
         }
+        check::keep("sweep", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
         // 2 data lines + 1 ceiling + 3 legend samples, drawn as polylines
         assert!(svg.as_str().matches("<polyline").count() >= 5);
         assert!(!svg.as_str().contains("NaN"));
+    }
+
+    #[test]
+    fn narrow_log_axes_label_every_part_of_the_data() {
+        // Once: "100" twice, 60 … 100 crammed together, nothing below 10.
+        let chart = LineChart {
+            title: "narrow".into(),
+            x_label: "n (terms)".into(),
+            y_label: "rate (GFLOP/s)".into(),
+            log_x: true,
+            log_y: true,
+            series: vec![Series::new(
+                "k",
+                vec![(256.0, 6.0), (512.0, 60.0), (1024.0, 80.0), (2048.0, 95.0)],
+            )],
+            ceilings: vec![Ceiling::new("f64 peak", 121.72)],
+            ..Default::default()
+        };
+        let svg = chart.draw().unwrap();
+        let s = svg.as_str();
+        check::keep("narrow", s);
+        check::assert_axes(s, 3);
+        check::assert_legend_clear(s);
+        let (x, y) = check::tick_labels(s);
+        assert!(
+            y.contains(&"5".to_string()) && y.contains(&"200".to_string()),
+            "{y:?}"
+        );
+        assert!(x.len() >= 3, "{x:?}");
+        assert!(
+            svg_texts(s).iter().any(|t| t == "f64 peak: 121.7 GFLOP/s"),
+            "{:?}",
+            svg_texts(s)
+        );
+        // The ceiling is dashed in the legend too: the chart's dashes are
+        // 2-point polylines in its grey, after the legend box as well.
+        let boxes = check::legend_boxes(s);
+        let after = &s[boxes[0].1..];
+        assert!(after.matches("stroke=\"#444444\"").count() >= 2, "{after}");
+    }
+
+    #[test]
+    fn linear_axes_and_a_crowded_plot_put_the_legend_outside() {
+        // Lines through every corner and edge middle: no place inside is free.
+        let zigzag = |k: f64| -> Vec<(f64, f64)> {
+            (0..=40)
+                .map(|i| {
+                    let x = i as f64 / 4.0;
+                    (x, k + if i % 2 == 0 { 0.0 } else { 10.0 })
+                })
+                .collect()
+        };
+        let chart = LineChart {
+            title: "crowded".into(),
+            x_label: "x (s)".into(),
+            y_label: "y (m)".into(),
+            series: (0..14)
+                .map(|k| Series::new(format!("series {k}"), zigzag(k as f64 * 0.1)))
+                .collect(),
+            ..Default::default()
+        };
+        let svg = chart.draw().unwrap();
+        let s = svg.as_str();
+        check::keep("crowded", s);
+        check::assert_axes(s, 3);
+        check::assert_legend_clear(s);
+        let ((x, _, _, _), _) = check::legend_boxes(s)[0];
+        assert!(x >= SIZE.0 as f64, "legend at x = {x}");
+        // 14 series: 14 different colour-and-dash styles in the legend.
+        let texts = svg_texts(s);
+        for k in 0..14 {
+            assert!(texts.contains(&format!("series {k}")));
+        }
+    }
+
+    #[test]
+    fn tiny_values_read_in_scientific_notation() {
+        // Relative errors of sums (notebook 04): 1e-10 … 1e-2 on a log axis.
+        let sizes: Vec<f64> = (6..=14).map(|k| 10f64.powf(k as f64 / 2.0)).collect();
+        let chart = LineChart {
+            title: "relative error".into(),
+            x_label: "n (terms)".into(),
+            y_label: "relative error".into(),
+            log_x: true,
+            log_y: true,
+            series: vec![
+                Series::new(
+                    "plain loop",
+                    sizes.iter().map(|&n| (n, 1e-8 * n.sqrt())).collect(),
+                ),
+                Series::new(
+                    "sum_compensated",
+                    sizes.iter().map(|&n| (n, 1e-10)).collect(),
+                ),
+                Series::reference("bound", sizes.iter().map(|&n| (n, 6e-8 * n)).collect()),
+            ],
+            ..Default::default()
+        };
+        let svg = chart.draw().unwrap();
+        let s = svg.as_str();
+        check::keep("tiny", s);
+        check::assert_axes(s, 3);
+        check::assert_legend_clear(s);
+        let (_, y) = check::tick_labels(s);
+        assert!(y.contains(&"1e-10".to_string()), "{y:?}");
+        assert!(y.iter().all(|l| l.len() <= 6), "{y:?}");
+    }
+
+    #[test]
+    fn one_point_or_flat_data_still_gets_three_labels() {
+        for (log_x, log_y, pts) in [
+            (false, false, vec![(1.0, 1.0)]),
+            (true, true, vec![(64.0, 3.5)]),
+            (false, false, vec![(0.0, 0.0), (1.0, 0.0)]),
+            (true, false, vec![(1e3, 5.0), (1e6, 5.0)]),
+        ] {
+            let chart = LineChart {
+                title: "t".into(),
+                x_label: "x (s)".into(),
+                y_label: "y (m)".into(),
+                log_x,
+                log_y,
+                series: vec![Series::new("s", pts.clone())],
+                ..Default::default()
+            };
+            let svg = chart.draw().unwrap();
+            check::assert_axes(svg.as_str(), 3);
+            check::assert_legend_clear(svg.as_str());
+        }
     }
 
     #[test]
@@ -378,6 +578,27 @@ mod tests {
             "{texts:?}"
         );
         assert!(texts.iter().any(|t| t == "speedup (×)"));
+        check::keep("scaling", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
+        let (x, _) = check::tick_labels(svg.as_str());
+        assert_eq!(x, ["1", "2", "3"]);
+        let svg = scaling("s", &[(1, 1.0), (2, 1.9), (3, 2.6), (4, 3.1)], Some(0.08)).unwrap();
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
+        let (x, _) = check::tick_labels(svg.as_str());
+        assert_eq!(x, ["1", "2", "3", "4"]);
+        let svg = scaling(
+            "s",
+            &[(1, 1.0), (2, 1.9), (4, 3.5), (8, 6.0), (16, 9.0)],
+            Some(0.05),
+        )
+        .unwrap();
+        check::keep("scaling16", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
+        let (x, _) = check::tick_labels(svg.as_str());
+        assert_eq!(x, ["1", "2", "4", "8", "16"]);
         assert!(scaling("s", &[(0, 1.0)], None).is_err());
         assert!(scaling("s", &[(1, 1.0)], Some(1.5)).is_err());
     }

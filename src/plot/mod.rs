@@ -6,9 +6,12 @@
 //! a white background with dark text so they stay readable in light and dark
 //! JupyterLab themes. Text is SVG `<text>`: no system fonts are needed.
 
+mod axis;
 mod bars;
 mod gantt;
+mod histogram;
 mod image;
+mod legend;
 mod lines;
 mod profile;
 mod results;
@@ -17,6 +20,7 @@ mod samples;
 
 pub use bars::{Bar, bars};
 pub(crate) use gantt::gantt;
+pub use histogram::{distribution, histogram};
 pub use image::{ColorMap, Png, image};
 pub use lines::{Ceiling, LineChart, Series, scaling};
 pub use roofline::{RooflinePoint, roofline};

@@ -4,7 +4,21 @@
 use super::{Bar, Ceiling, LineChart, Series, bars, scaling, strip};
 use crate::display::Svg;
 use crate::error::Result;
-use crate::timing::{BenchResult, Comparison, Machine, Precision, Scaling, SizeScaling, Work};
+use crate::timing::{
+    BenchResult, Comparison, Machine, Precision, Scaling, SizeScaling, SizeUnit, Work,
+};
+
+/// `2¹²` for 4096.
+fn power_of_two(n: usize) -> String {
+    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let k = n.trailing_zeros();
+    let digits: String = k
+        .to_string()
+        .chars()
+        .map(|c| SUP[c.to_digit(10).unwrap_or(0) as usize])
+        .collect();
+    format!("2{digits}")
+}
 
 /// Rate of one result given its work per call.
 type RateFn = Box<dyn Fn(&BenchResult, Work) -> f64>;
@@ -57,6 +71,15 @@ impl Comparison {
     pub fn plot_samples(&self) -> Result<Svg> {
         samples_chart(&self.results.iter().collect::<Vec<_>>())
     }
+
+    /// Every sample of every kernel beside their histogram (shared bins):
+    /// noise, outliers and the shape of the distribution in one SVG.
+    ///
+    /// # Errors
+    /// As [`distribution`](super::distribution).
+    pub fn plot_distribution(&self) -> Result<Svg> {
+        distribution_chart(&self.results.iter().collect::<Vec<_>>())
+    }
 }
 
 impl BenchResult {
@@ -67,9 +90,32 @@ impl BenchResult {
     pub fn plot_samples(&self) -> Result<Svg> {
         samples_chart(&[self])
     }
+
+    /// Every sample beside their histogram, in one SVG.
+    ///
+    /// # Errors
+    /// As [`distribution`](super::distribution).
+    pub fn plot_distribution(&self) -> Result<Svg> {
+        distribution_chart(&[self])
+    }
 }
 
 fn samples_chart(results: &[&BenchResult]) -> Result<Svg> {
+    let (sets, unit) = sample_sets(results);
+    strip(
+        "time per call, every sample",
+        &format!("time ({unit})"),
+        &sets,
+    )
+}
+
+fn distribution_chart(results: &[&BenchResult]) -> Result<Svg> {
+    let (sets, unit) = sample_sets(results);
+    super::distribution("time per call", &format!("time ({unit})"), &sets)
+}
+
+/// Each result's samples in one readable time unit, named.
+fn sample_sets(results: &[&BenchResult]) -> (Vec<(String, Vec<f64>)>, &'static str) {
     let slowest = results
         .iter()
         .flat_map(|r| r.samples.iter().copied())
@@ -86,11 +132,7 @@ fn samples_chart(results: &[&BenchResult]) -> Result<Svg> {
             (name, r.samples.iter().map(|s| s * scale).collect())
         })
         .collect();
-    strip(
-        "time per call, every sample",
-        &format!("time ({unit})"),
-        &sets,
-    )
+    (sets, unit)
 }
 
 impl Comparison {
@@ -150,6 +192,54 @@ impl Scaling {
 }
 
 impl SizeScaling {
+    /// x ticks of a chart against size: at the sizes themselves when there
+    /// are few and they lie apart on the log axis; for bytes, at powers of
+    /// two in KiB and MiB; otherwise none (chosen for the data).
+    fn size_ticks(&self) -> Vec<(f64, String)> {
+        let mut s: Vec<usize> = self.sizes.iter().copied().filter(|&n| n > 0).collect();
+        s.sort_unstable();
+        s.dedup();
+        let (Some(&first), Some(&last)) = (s.first(), s.last()) else {
+            return Vec::new();
+        };
+        let label = |n: usize| match self.size_unit {
+            SizeUnit::Elements if n >= 1024 && n.is_power_of_two() => power_of_two(n),
+            SizeUnit::Elements if n >= 1_000_000 => super::axis::sig(n as f64, 3),
+            _ => self.size_unit.format(n),
+        };
+        let range = (last as f64 / first as f64).ln();
+        let gap = if self.size_unit == SizeUnit::Bytes {
+            10.0
+        } else {
+            14.0
+        };
+        if s.len() >= 2
+            && s.len() <= 8
+            && s.windows(2)
+                .all(|w| (w[1] as f64 / w[0] as f64).ln() >= range / gap)
+        {
+            return s.iter().map(|&n| (n as f64, label(n))).collect();
+        }
+        if self.size_unit == SizeUnit::Bytes && last > first {
+            let (k0, k1) = (
+                (first as f64).log2().ceil() as u32,
+                (last as f64).log2().floor() as u32,
+            );
+            // At most eight, from end to end where a step divides the span.
+            let span = k1.saturating_sub(k0);
+            let fits = |e: u32| span / e < 8;
+            let every = (1..=span.max(1))
+                .find(|&e| fits(e) && span % e == 0)
+                .or_else(|| (1..=span.max(1)).find(|&e| fits(e)))
+                .unwrap_or(1) as usize;
+            return (k0..=k1.min(62))
+                .step_by(every)
+                .map(|k| ((1u64 << k) as f64, self.size_unit.format(1usize << k)))
+                .collect();
+        }
+        Vec::new()
+    }
+
     /// One series per kernel: `(size, y(result, work))` at each size.
     fn series_by(&self, y: impl Fn(&BenchResult, Work) -> f64) -> Vec<Series> {
         self.names
@@ -179,7 +269,8 @@ impl SizeScaling {
         let (scale, unit) = time_unit(slowest);
         LineChart {
             title: "time per call against size".into(),
-            x_label: "size (elements)".into(),
+            x_label: self.size_unit.axis_label(),
+            x_ticks: self.size_ticks(),
             y_label: format!("median time ({unit})"),
             log_x: true,
             log_y: true,
@@ -243,7 +334,7 @@ impl SizeScaling {
             }
             ceilings.dedup();
             (
-                "GFLOP/s",
+                "rate (GFLOP/s)",
                 Box::new(|r, w| w.flops_per_call().unwrap_or(f64::NAN) / r.median() / 1e9),
             )
         };
@@ -252,7 +343,8 @@ impl SizeScaling {
                 "throughput against size, {threads} thread{}",
                 if threads == 1 { "" } else { "s" }
             ),
-            x_label: "size (elements)".into(),
+            x_label: self.size_unit.axis_label(),
+            x_ticks: self.size_ticks(),
             y_label: y_label.into(),
             log_x: true,
             log_y: true,
@@ -266,6 +358,7 @@ impl SizeScaling {
 
 #[cfg(test)]
 mod tests {
+    use crate::plot::legend::check;
     use crate::plot::svg_texts;
     use crate::timing::{BenchResult, Scaling, Work};
 
@@ -314,6 +407,7 @@ mod tests {
                 .iter()
                 .map(|&n| Work::new().bytes(24.0 * n as f64).flops(n as f64))
                 .collect(),
+            size_unit: Default::default(),
         };
         let texts = svg_texts(sweep.plot().unwrap().as_str());
         assert!(texts.iter().any(|t| t == "median time (µs)"), "{texts:?}");
@@ -346,11 +440,18 @@ mod tests {
             f32: 116.0,
             f64: 58.0,
         }];
-        let texts = svg_texts(sweep.plot_throughput(&m).unwrap().as_str());
+        let svg = sweep.plot_throughput(&m).unwrap();
+        check::keep("throughput", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
+        let (x, _) = check::tick_labels(svg.as_str());
+        assert_eq!(x, ["1000", "10000", "100000"]);
+        let texts = svg_texts(svg.as_str());
+        assert!(texts.iter().any(|t| t == "n (elements)"), "{texts:?}");
         for t in [
             "bandwidth (GB/s)",
-            "add from memory, 1 thread (40)",
-            "add from memory, 2 threads (60)",
+            "add from memory, 1 thread: 40 GB/s",
+            "add from memory, 2 threads: 60 GB/s",
             "add",
             "par_add",
         ] {
@@ -370,10 +471,131 @@ mod tests {
     }
 
     #[test]
+    fn size_sweeps_read_as_matrix_sides_or_bytes() {
+        use crate::timing::machine::PeakPoint;
+        use crate::timing::{Machine, SizeScaling, SizeUnit};
+        let sizes = vec![256, 512, 1024, 1536, 2048];
+        let kernel = |name: &str, speed: f64| {
+            sizes
+                .iter()
+                .map(|&n| {
+                    let t = 2.0 * (128 * n * n) as f64 / (speed * 1e9 * (1.0 + 256.0 / n as f64));
+                    result(name, 1, vec![t, t * 1.02])
+                })
+                .collect()
+        };
+        let sweep = SizeScaling {
+            sizes: sizes.clone(),
+            names: vec!["ikj".into(), "blocked".into(), "matmul (library)".into()],
+            results: vec![
+                kernel("ikj", 3.0),
+                kernel("blocked", 8.0),
+                kernel("matmul (library)", 40.0),
+            ],
+            work: sizes
+                .iter()
+                .map(|&n| Work::new().flops(2.0 * (128 * n * n) as f64))
+                .collect(),
+            size_unit: SizeUnit::Square,
+        };
+        let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig {
+            max_bytes: 1 << 16,
+            stream_reps: 1,
+            peak_seconds: 1e-5,
+            threads: vec![1],
+            apply: false,
+        })
+        .unwrap();
+        m.peak = vec![PeakPoint {
+            threads: 1,
+            f32: 243.44,
+            f64: 121.72,
+        }];
+        let svg = sweep.plot_throughput(&m).unwrap();
+        let s = svg.as_str();
+        check::keep("throughput_square", s);
+        check::assert_axes(s, 3);
+        check::assert_legend_clear(s);
+        let (x, _) = check::tick_labels(s);
+        assert_eq!(x, ["256", "512", "1024", "1536", "2048"]);
+        let texts = svg_texts(s);
+        for t in [
+            "n (n×n matrix)",
+            "rate (GFLOP/s)",
+            "f64 peak, 1 thread: 121.7 GFLOP/s",
+        ] {
+            assert!(texts.iter().any(|x| x == t), "{t:?} missing from {texts:?}");
+        }
+        let time = sweep.plot().unwrap();
+        check::keep("time_square", time.as_str());
+        check::assert_axes(time.as_str(), 3);
+        check::assert_legend_clear(time.as_str());
+        // Bytes: powers of two in KiB and MiB.
+        let bytes: Vec<usize> = (10..=24).map(|k| 1usize << k).collect();
+        let sweep = SizeScaling {
+            sizes: bytes.clone(),
+            names: vec!["read".into()],
+            results: vec![
+                bytes
+                    .iter()
+                    .map(|&b| result("read", 1, vec![b as f64 * 1e-10]))
+                    .collect(),
+            ],
+            work: bytes.iter().map(|&b| Work::new().bytes(b as f64)).collect(),
+            size_unit: SizeUnit::Bytes,
+        };
+        let svg = sweep.plot().unwrap();
+        check::keep("time_bytes", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        let (x, _) = check::tick_labels(svg.as_str());
+        assert!(
+            x.contains(&"1 KiB".to_string()) && x.contains(&"16 MiB".to_string()),
+            "{x:?}"
+        );
+        assert!(
+            svg_texts(svg.as_str())
+                .iter()
+                .any(|t| t == "working set (bytes)")
+        );
+        // Elements, powers of two: 2¹² … 2²³.
+        let n: Vec<usize> = [12, 15, 18, 21, 23].iter().map(|k| 1usize << k).collect();
+        let sweep = SizeScaling {
+            sizes: n.clone(),
+            names: vec!["sum".into()],
+            results: vec![
+                n.iter()
+                    .map(|&b| result("sum", 1, vec![b as f64 * 1e-10]))
+                    .collect(),
+            ],
+            work: n
+                .iter()
+                .map(|&b| Work::new().bytes(8.0 * b as f64))
+                .collect(),
+            size_unit: SizeUnit::Elements,
+        };
+        let (x, _) = check::tick_labels(sweep.plot().unwrap().as_str());
+        assert_eq!(x, ["2¹²", "2¹⁵", "2¹⁸", "2²¹", "2²³"]);
+    }
+
+    #[test]
     fn samples_plot_uses_a_readable_unit() {
         let r = result("k", 1, vec![1.2e-6, 1.3e-6, 5e-6]);
         let svg = r.plot_samples().unwrap();
         assert!(svg_texts(svg.as_str()).iter().any(|t| t == "time (µs)"));
         assert_eq!(svg.as_str().matches("<circle").count(), 3);
+        let both = r.plot_distribution().unwrap();
+        let texts = svg_texts(both.as_str());
+        assert!(
+            texts.iter().any(|t| t == "time per call: every sample"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t == "time per call: distribution"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().filter(|t| *t == "time (µs)").count() == 2,
+            "{texts:?}"
+        );
     }
 }

@@ -13,7 +13,9 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{PALETTE, SIZE, check_finite, plot_error};
+use super::axis::{Axis, log_ticks, nice_ceil, nice_floor, sig};
+use super::legend::{self, Entry};
+use super::{SIZE, check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 use crate::timing::{Machine, Precision};
@@ -122,166 +124,185 @@ pub fn roofline(
     let y1 = peak_n.max(peak_1) * 2.5;
     let (x0, x1) = (nice_floor(x0), nice_ceil(x1));
     let (y0, y1) = (nice_floor(y0), nice_ceil(y1));
+    let xa = Axis::with_ticks(x0, x1, true, log_ticks(x0, x1));
+    let ya = Axis::with_ticks(y0, y1, true, log_ticks(y0, y1));
 
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(64)
-            .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
-            .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .x_desc("arithmetic intensity (FLOP/byte)")
-            .y_desc(format!("{prec} GFLOP/s"))
-            .x_label_formatter(&|v| decade_label(*v))
-            .y_label_formatter(&|v| decade_label(*v))
-            .label_style(("sans-serif", 14).into_font().color(&BLACK))
-            .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-            .max_light_lines(1)
-            .light_line_style(RGBColor(0xf0, 0xf0, 0xf0))
-            .draw()
-            .map_err(plot_error)?;
+    // Flat roofs: the peak on 1 thread and on all of them.
+    let mut peaks = vec![(1usize, peak_1)];
+    if threads > 1 {
+        peaks.push((threads, peak_n));
+    }
+    let greys = [RGBColor(0x99, 0x99, 0x99), RGBColor(0x33, 0x33, 0x33)];
+    let peak_style = |k: usize| {
+        let last = k + 1 == peaks.len();
+        (greys[usize::from(last)], if last { 2 } else { 1 })
+    };
+    // Styles: the roofs take the first, the kernels the next ones.
+    let roof_style = |i: usize| legend::style(i);
+    let point_style = |i: usize| legend::style(roofs.len() + i);
+    let mut entries: Vec<Entry> = Vec::new();
+    for (k, &(t, peak)) in peaks.iter().enumerate() {
+        let (color, width) = peak_style(k);
+        entries.push(Entry {
+            label: format!(
+                "{prec} peak, {t} thread{}: {} GFLOP/s",
+                if t == 1 { "" } else { "s" },
+                sig(peak, 4)
+            ),
+            color,
+            width,
+            dashed: true,
+            marker: None,
+        });
+    }
+    for (i, (level, bw)) in roofs.iter().enumerate() {
+        entries.push(Entry {
+            label: format!("{level}: {} GB/s", sig(*bw, 4)),
+            color: roof_style(i).color,
+            width: 2,
+            dashed: roof_style(i).dashed,
+            marker: None,
+        });
+    }
+    for (i, p) in points.iter().enumerate() {
+        entries.push(Entry {
+            label: format!(
+                "{}: {} GFLOP/s at {} FLOP/byte",
+                p.name,
+                sig(p.gflops, 4),
+                sig(p.intensity, 3)
+            ),
+            color: point_style(i).color,
+            width: 0,
+            dashed: false,
+            marker: Some(point_style(i).marker),
+        });
+    }
+    let (lw, lh) = legend::size(&entries);
 
-        // Flat roofs: the peak on 1 thread and on all of them.
-        let grey = RGBColor(0x44, 0x44, 0x44);
-        let mut peaks = vec![(1usize, peak_1)];
-        if threads > 1 {
-            peaks.push((threads, peak_n));
-        }
-        for (k, &(t, peak)) in peaks.iter().enumerate() {
-            let width = if k + 1 == peaks.len() { 2 } else { 1 };
+    let render = |outside: bool| -> Result<Option<String>> {
+        let width = if outside {
+            SIZE.0 + lw as u32 + 12
+        } else {
+            SIZE.0
+        };
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width, SIZE.1)).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_error)?;
+            let area = if outside {
+                root.split_horizontally(SIZE.0).0
+            } else {
+                root.clone()
+            };
+            let mut chart = ChartBuilder::on(&area)
+                .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
+                .margin(14)
+                .x_label_area_size(44)
+                .y_label_area_size(64)
+                .build_cartesian_2d(xa.clone(), ya.clone())
+                .map_err(plot_error)?;
             chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(x0, peak), (x1, peak)],
-                    8,
-                    5,
-                    grey.stroke_width(width),
-                ))
-                .map_err(plot_error)?
-                .label(format!(
-                    "{prec} peak, {t} thread{}: {} GFLOP/s",
-                    if t == 1 { "" } else { "s" },
-                    super::tick(peak)
-                ))
-                .legend(move |(x, y)| {
-                    plotters::element::DashedPathElement::new(
-                        vec![(x, y), (x + 20, y)],
-                        4,
-                        3,
-                        grey.stroke_width(width),
-                    )
-                });
-        }
-        // Sloped roofs, each up to where it meets the peak.
-        for (i, (level, bw)) in roofs.iter().enumerate() {
-            let color = PALETTE[(i + 1) % PALETTE.len()];
-            let corner = peak_n / bw;
-            let line = vec![(x0, bw * x0), (corner.min(x1), (bw * corner).min(peak_n))];
-            chart
-                .draw_series(LineSeries::new(line, color.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(format!("{level}: {} GB/s", super::tick(*bw)))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-        }
-        // The ridge point of memory.
-        chart
-            .draw_series(std::iter::once(Cross::new(
-                (ridge, peak_n),
-                6,
-                BLACK.stroke_width(2),
-            )))
-            .map_err(plot_error)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("ridge {} FLOP/byte", super::tick(ridge)),
-                (ridge, peak_n * 1.25),
+                .configure_mesh()
+                .x_desc("arithmetic intensity (FLOP/byte)")
+                .y_desc(format!("{prec} GFLOP/s"))
+                .label_style(("sans-serif", 14).into_font().color(&BLACK))
+                .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
+                .light_line_style(RGBColor(0xf4, 0xf4, 0xf4))
+                .bold_line_style(RGBColor(0xe2, 0xe2, 0xe2))
+                .draw()
+                .map_err(plot_error)?;
+            let plot = chart.plotting_area().get_pixel_range();
+            let mut taken = Vec::new();
+            for (k, &(_, peak)) in peaks.iter().enumerate() {
+                let (color, width) = peak_style(k);
+                let line = [
+                    chart.backend_coord(&(x0, peak)),
+                    chart.backend_coord(&(x1, peak)),
+                ];
+                legend::draw_line(&root, &line, color, width, true)?;
+                legend::sample_path(&line, 3.0, &mut taken);
+            }
+            // Sloped roofs, each up to where it meets the peak.
+            for (i, (_, bw)) in roofs.iter().enumerate() {
+                let corner = peak_n / bw;
+                // From the bottom or left edge, whichever the roof meets.
+                let start = x0.max(y0 / bw);
+                let line = [
+                    chart.backend_coord(&(start, bw * start)),
+                    chart.backend_coord(&(corner.min(x1), (bw * corner).min(peak_n))),
+                ];
+                let st = roof_style(i);
+                legend::draw_line(&root, &line, st.color, 2, st.dashed)?;
+                legend::sample_path(&line, 3.0, &mut taken);
+            }
+            // The ridge point of memory, and its label.
+            let ridge_px = chart.backend_coord(&(ridge, peak_n));
+            root.draw(&Cross::new(ridge_px, 6, BLACK.stroke_width(2)))
+                .map_err(plot_error)?;
+            let ridge_text = format!("ridge {} FLOP/byte", sig(ridge, 3));
+            let tw = legend::text_width(&ridge_text, 13);
+            let text_at = (ridge_px.0, ridge_px.1 - 8);
+            root.draw(&Text::new(
+                ridge_text,
+                text_at,
                 ("sans-serif", 13)
                     .into_font()
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Center, VPos::Bottom)),
-            )))
-            .map_err(plot_error)?;
-        // The kernels.
-        for (i, p) in points.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let shape = i % 2;
-            let at = (p.intensity, p.gflops);
-            if shape == 0 {
-                chart
-                    .draw_series(std::iter::once(Circle::new(at, 6, color.filled())))
-                    .map_err(plot_error)?
-            } else {
-                chart
-                    .draw_series(std::iter::once(TriangleMarker::new(at, 7, color.filled())))
-                    .map_err(plot_error)?
-            }
-            .label(format!(
-                "{}: {} GFLOP/s at {} FLOP/byte",
-                p.name,
-                super::tick(p.gflops),
-                super::tick(p.intensity)
             ))
-            .legend(
-                move |(x, y)| -> DynElement<'static, SVGBackend, (i32, i32)> {
-                    if shape == 0 {
-                        Circle::new((x + 10, y), 5, color.filled()).into_dyn()
-                    } else {
-                        TriangleMarker::new((x + 10, y), 6, color.filled()).into_dyn()
-                    }
-                },
-            );
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(0xaa, 0xaa, 0xaa))
-            .label_font(("sans-serif", 12).into_font().color(&BLACK))
-            .draw()
             .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
-    }
-    Ok(Svg(svg))
-}
-
-/// A power of ten at or below `x`.
-fn nice_floor(x: f64) -> f64 {
-    10f64.powf(x.log10().floor())
-}
-
-/// A power of ten at or above `x`.
-fn nice_ceil(x: f64) -> f64 {
-    10f64.powf(x.log10().ceil())
-}
-
-/// Labels only 1, 2 and 5 × 10ᵏ on a log axis, so labels are distinct and
-/// spread over the decades (plotters offers every key point; formatted to a
-/// few digits, 95 and 100 would both read "100").
-pub(crate) fn decade_label(v: f64) -> String {
-    if v <= 0.0 || !v.is_finite() {
-        return String::new();
-    }
-    let mantissa = v / 10f64.powf(v.log10().floor());
-    if [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .any(|m| (mantissa - m).abs() < 1e-6 * m)
-    {
-        super::tick(v)
-    } else {
-        String::new()
+            for dx in (-tw / 2..=tw / 2).step_by(4) {
+                for dy in [0, -7, -14] {
+                    taken.push((text_at.0 + dx, text_at.1 + dy));
+                }
+            }
+            taken.push(ridge_px);
+            // The kernels.
+            for (i, p) in points.iter().enumerate() {
+                let st = point_style(i);
+                let at = chart.backend_coord(&(p.intensity, p.gflops));
+                legend::draw_marker(&root, st.marker, at, 6, st.color)?;
+                for dx in [-6, 0, 6] {
+                    for dy in [-6, 0, 6] {
+                        taken.push((at.0 + dx, at.1 + dy));
+                    }
+                }
+            }
+            let at = if outside {
+                (SIZE.0 as i32 + 4, plot.1.start)
+            } else {
+                // Lower right first: under the roofs is where there is room.
+                let lower_right = (plot.0.end - lw - 8, plot.1.end - lh - 6);
+                let clear = |(x, y): (i32, i32)| {
+                    !taken.iter().any(|&(px, py)| {
+                        px >= x - 5 && px <= x + lw + 5 && py >= y - 5 && py <= y + lh + 5
+                    })
+                };
+                if clear(lower_right) {
+                    lower_right
+                } else {
+                    match legend::free_spot((lw, lh), plot, &taken, 5) {
+                        Some(at) => at,
+                        None => return Ok(None),
+                    }
+                }
+            };
+            legend::draw(&root, &entries, at)?;
+            root.present().map_err(plot_error)?;
+        }
+        Ok(Some(svg))
+    };
+    match render(false)? {
+        Some(svg) => Ok(Svg(svg)),
+        None => Ok(Svg(render(true)?.unwrap_or_default())),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::legend::check;
     use crate::plot::svg_texts;
     use crate::timing::machine::{Ceiling, PeakPoint, ProbeConfig, StreamPoint};
 
@@ -358,11 +379,26 @@ mod tests {
             "ridge 3.66 FLOP/byte",
             "arithmetic intensity (FLOP/byte)",
             "f64 GFLOP/s",
-            "add: 2.5 GFLOP/s at 0.083 FLOP/byte",
+            "add: 2.5 GFLOP/s at 0.0833 FLOP/byte",
         ] {
             assert!(texts.iter().any(|x| x == t), "{t:?} missing in {texts:?}");
         }
         assert!(!svg.as_str().contains("NaN"));
+        check::keep("roofline", svg.as_str());
+        check::assert_axes(svg.as_str(), 3);
+        check::assert_legend_clear(svg.as_str());
+        // Kernels everywhere: the legend still covers none of them.
+        let many: Vec<RooflinePoint> = (0..10)
+            .map(|i| RooflinePoint {
+                name: format!("k{i}"),
+                intensity: 0.05 * 3f64.powi(i),
+                gflops: 1.0 + 12.0 * i as f64,
+            })
+            .collect();
+        let crowded = roofline("roof", &machine(), 2, Precision::F64, &many).unwrap();
+        check::keep("roofline_many", crowded.as_str());
+        check::assert_axes(crowded.as_str(), 3);
+        check::assert_legend_clear(crowded.as_str());
         // Enough tick labels, and none twice on one axis (a value may appear
         // once on x and once on y).
         let ticks: Vec<&String> = texts.iter().filter(|t| t.parse::<f64>().is_ok()).collect();
@@ -388,13 +424,5 @@ mod tests {
         m.peak.clear();
         let e = roofline("r", &m, 1, Precision::F64, &[]).unwrap_err();
         assert!(e.to_string().contains("no peak"), "{e}");
-    }
-
-    #[test]
-    fn decade_labels_are_one_two_five() {
-        assert_eq!(decade_label(100.0), "100");
-        assert_eq!(decade_label(0.2), "0.2");
-        assert_eq!(decade_label(95.0), "");
-        assert_eq!(decade_label(3.0), "");
     }
 }

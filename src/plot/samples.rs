@@ -98,6 +98,13 @@ mod tests {
         for t in ["t", "time (ms)", "a", "b"] {
             assert!(texts.iter().any(|x| x == t), "{t:?} missing from {texts:?}");
         }
+        let (x, y) = crate::plot::legend::check::tick_labels(s);
+        assert_eq!(x, ["a", "b"]);
+        let mut d = y.clone();
+        d.dedup();
+        assert!(y.len() >= 3 && d == y, "{y:?}");
+        assert!(!s.contains("NaN"));
+        crate::plot::legend::check::keep("strip", s);
     }
 
     #[test]

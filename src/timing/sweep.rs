@@ -297,6 +297,42 @@ impl Scaling {
     }
 }
 
+/// What the sizes of a size sweep are, for the x axis of its charts and the
+/// head of its table.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum SizeUnit {
+    /// A number of elements (a vector's length): `n (elements)`.
+    #[default]
+    Elements,
+    /// The side n of n×n matrices: `n (n×n matrix)`, ticks at the sizes.
+    Square,
+    /// Bytes (a working set): `working set (bytes)`, ticks as `4 KiB`, `1 MiB`.
+    Bytes,
+    /// An axis label of your own, e.g. `n (b is n×n, a is 128×n)`.
+    Label(String),
+}
+
+impl SizeUnit {
+    /// The x-axis label of a chart against this size.
+    pub fn axis_label(&self) -> String {
+        match self {
+            SizeUnit::Elements => "n (elements)".into(),
+            SizeUnit::Square => "n (n×n matrix)".into(),
+            SizeUnit::Bytes => "working set (bytes)".into(),
+            SizeUnit::Label(l) => l.clone(),
+        }
+    }
+
+    /// A size as its label reads it: `4096`, `1024`, `32 KiB`.
+    pub fn format(&self, n: usize) -> String {
+        match self {
+            SizeUnit::Bytes => crate::timing::machine::fmt_bytes(n),
+            _ => n.to_string(),
+        }
+    }
+}
+
 /// The work per call at a size.
 type WorkFn<'a> = Box<dyn Fn(usize) -> Work + Send + 'a>;
 
@@ -338,6 +374,7 @@ pub struct SizeSweep<'a, I, O> {
     bench: Bench,
     tol: Box<dyn Fn(usize) -> Tol + Send + 'a>,
     work: Option<WorkFn<'a>>,
+    size_unit: SizeUnit,
 }
 
 impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
@@ -354,7 +391,24 @@ impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
             bench: Bench::new(),
             tol: Box::new(|_| Tol::new(1e-8, 1e-5)),
             work: None,
+            size_unit: SizeUnit::Elements,
         }
+    }
+
+    /// What the sizes are, for the charts' x axis (default: elements).
+    pub fn size_unit(mut self, unit: SizeUnit) -> Self {
+        self.size_unit = unit;
+        self
+    }
+
+    /// The sizes are the side n of n×n matrices: charts read `n (n×n matrix)`.
+    pub fn square(self) -> Self {
+        self.size_unit(SizeUnit::Square)
+    }
+
+    /// The sizes are bytes: charts read `working set (bytes)` in KiB and MiB.
+    pub fn sizes_in_bytes(self) -> Self {
+        self.size_unit(SizeUnit::Bytes)
     }
 
     /// Adds a kernel returning its output, or a `Result` of it; the first is
@@ -546,6 +600,7 @@ impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
             names,
             results,
             work,
+            size_unit: self.size_unit,
         })
     }
 }
@@ -562,6 +617,10 @@ pub struct SizeScaling {
     pub results: Vec<Vec<BenchResult>>,
     /// The work per call at each size (empty [`Work`] when not given).
     pub work: Vec<Work>,
+    /// What the sizes are ([`SizeSweep::size_unit`]); elements in files
+    /// saved before it existed.
+    #[serde(default)]
+    pub size_unit: SizeUnit,
 }
 
 /// The `format_version` a saved [`SizeScaling`] carries.
@@ -584,6 +643,13 @@ impl SizeScaling {
     /// when it is not such a file, or of another format version.
     pub fn load(path: impl AsRef<std::path::Path>) -> Result<SizeScaling> {
         crate::export::load_versioned(path.as_ref(), SIZE_SCALING_FORMAT_VERSION)
+    }
+
+    /// The same results with sizes of another unit, for the charts: e.g.
+    /// `sweep.with_size_unit(SizeUnit::Square).plot_throughput(&machine)`.
+    pub fn with_size_unit(mut self, unit: SizeUnit) -> Self {
+        self.size_unit = unit;
+        self
     }
 
     /// Flat rows: timing statistics per kernel and size, plus GB/s and GFLOP/s
@@ -712,6 +778,20 @@ mod tests {
             .run()
             .unwrap();
         assert_eq!(r.results[1][0].threads, 2);
+        assert_eq!(r.size_unit, SizeUnit::Elements);
+        let sq = SizeSweep::new([4], |n| vec![1.0f32; n * n])
+            .bench(quick())
+            .square()
+            .kernel("ok", |v| v.iter().sum::<f32>())
+            .run()
+            .unwrap();
+        assert_eq!(sq.size_unit, SizeUnit::Square);
+        assert_eq!(sq.size_unit.axis_label(), "n (n×n matrix)");
+        assert_eq!(SizeUnit::Bytes.format(32 * 1024), "32 KiB");
+        // Files saved before the unit existed read as elements.
+        let old: SizeScaling =
+            serde_json::from_str(r#"{"sizes":[],"names":[],"results":[],"work":[]}"#).unwrap();
+        assert_eq!(old.size_unit, SizeUnit::Elements);
         let rows = r.rows();
         assert!(rows.iter().any(|x| x.size == 8 && x.stat == "bandwidth"));
     }
