@@ -24,7 +24,12 @@ static HOOK_STATE: std::sync::Mutex<HookState> = std::sync::Mutex::new(HookState
 /// location)` — several, because a panic in a worker of `std::thread::scope`
 /// reaches the caller as a second panic ("a scoped thread panicked") and the
 /// worker's own message is only in the first.
-static PANICS: std::sync::Mutex<Vec<(u64, String, String)>> = std::sync::Mutex::new(Vec::new());
+/// The fourth field says whether the panicking thread was itself inside a
+/// `catch_panic` (a scoped worker is not: it is the caller's child): with
+/// several catches on several threads at once (tests run in parallel), the
+/// worker's panic is told apart from another caller's own.
+static PANICS: std::sync::Mutex<Vec<(u64, String, String, bool)>> =
+    std::sync::Mutex::new(Vec::new());
 static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 const KEPT: usize = 32;
 
@@ -33,6 +38,11 @@ const SCOPED: &str = "a scoped thread panicked";
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+thread_local! {
+    /// How many `catch_panic` calls are running on this thread.
+    static CATCHING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
@@ -44,7 +54,8 @@ fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
     if panics.len() >= KEPT {
         panics.remove(0);
     }
-    panics.push((seq, payload_message(info.payload()), loc));
+    let inside = CATCHING.with(|c| c.get() > 0);
+    panics.push((seq, payload_message(info.payload()), loc, inside));
 }
 
 /// Runs `f`, catching a panic and returning its message (with its location)
@@ -77,7 +88,9 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
         }
         st.depth += 1;
     }
+    CATCHING.with(|c| c.set(c.get() + 1));
     let result = catch_unwind(AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(c.get() - 1));
     {
         let mut st = lock(&HOOK_STATE);
         st.depth -= 1;
@@ -93,15 +106,20 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
         // payload names the panic; the hook adds where it happened.
         let msg = payload_message(&*p);
         let panics = lock(&PANICS);
-        let seen: Vec<&(u64, String, String)> =
+        let seen: Vec<&(u64, String, String, bool)> =
             panics.iter().filter(|(seq, ..)| *seq >= start).collect();
-        if msg.starts_with(SCOPED)
-            && let Some((_, worker, loc)) = seen.iter().find(|(_, m, _)| !m.starts_with(SCOPED))
-        {
-            return format!("{SCOPED}: {worker}{loc}");
+        if msg.starts_with(SCOPED) {
+            // A worker's own panic: from a thread outside any catch first.
+            let worker = seen
+                .iter()
+                .find(|(_, m, _, inside)| !m.starts_with(SCOPED) && !inside)
+                .or_else(|| seen.iter().find(|(_, m, ..)| !m.starts_with(SCOPED)));
+            if let Some((_, worker, loc, _)) = worker {
+                return format!("{SCOPED}: {worker}{loc}");
+            }
         }
-        match seen.iter().rev().find(|(_, m, _)| *m == msg) {
-            Some((_, m, loc)) => format!("{m}{loc}"),
+        match seen.iter().rev().find(|(_, m, ..)| *m == msg) {
+            Some((_, m, loc, _)) => format!("{m}{loc}"),
             None => msg,
         }
     })
