@@ -255,7 +255,8 @@ impl BenchResult {
         h.push_str(&html_table(&["statistic", "value"], &rows).0);
         for w in self.warnings() {
             h.push_str(&format!(
-                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                "\n<p style=\"{}\">⚠ {}</p>",
+                crate::display::theme_color("#b45309"),
                 escape_html(&w)
             ));
         }
@@ -579,7 +580,8 @@ impl Comparison {
         ));
         for w in self.warnings() {
             s.push_str(&format!(
-                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                "\n<p style=\"{}\">⚠ {}</p>",
+                crate::display::theme_color("#b45309"),
                 escape_html(&w)
             ));
         }

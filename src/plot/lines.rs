@@ -151,7 +151,7 @@ impl LineChart {
             }
             root.present().map_err(plot_error)?;
         }
-        Ok(Svg(svg))
+        Ok(Svg::themed(svg))
     }
 
     fn draw_on<X, Y>(&self, root: &DrawingArea<SVGBackend<'_>, Shift>, x: X, y: Y) -> Result<()>

@@ -248,7 +248,7 @@ pub fn roofline(
             .map_err(plot_error)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(Svg(svg))
+    Ok(Svg::themed(svg))
 }
 
 /// A power of ten at or below `x`.
