@@ -19,7 +19,7 @@ mod samples;
 
 pub use bars::{Bar, bars};
 pub(crate) use gantt::gantt;
-pub use image::{ColorMap, Png, image};
+pub use image::{ColorMap, Png, image, panels};
 pub use lines::{Ceiling, LineChart, Series, scaling};
 pub use roofline::{RooflinePoint, roofline};
 pub use samples::strip;
