@@ -177,7 +177,11 @@ fn theme_rules(svg: &str) -> String {
             let rest = &svg[i + attr.len()..];
             let value = rest.split('"').next().unwrap_or("");
             if let Some(level) = grey_level(value) {
-                greys.insert((attr.trim_end_matches("=\""), value.to_ascii_uppercase(), level));
+                greys.insert((
+                    attr.trim_end_matches("=\""),
+                    value.to_ascii_uppercase(),
+                    level,
+                ));
             }
         }
     }
@@ -314,9 +318,22 @@ mod tests {
         );
         let svg = Svg::themed(raw);
         let s = svg.as_str();
-        assert!(s.starts_with(r##"<svg class="parlab-chart" width="720""##), "{s}");
-        assert!(s.contains(r##".parlab-chart rect[fill="#FFFFFF" i]{fill:var(--jp-layout-color0,#FFFFFF)}"##), "{s}");
-        assert!(s.contains(r##".parlab-chart [fill="#000000" i]{fill:var(--jp-ui-font-color0,#000000)}"##), "{s}");
+        assert!(
+            s.starts_with(r##"<svg class="parlab-chart" width="720""##),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                r##".parlab-chart rect[fill="#FFFFFF" i]{fill:var(--jp-layout-color0,#FFFFFF)}"##
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains(
+                r##".parlab-chart [fill="#000000" i]{fill:var(--jp-ui-font-color0,#000000)}"##
+            ),
+            "{s}"
+        );
         assert!(s.contains(r##"[stroke="#F0F0F0" i]{stroke:color-mix(in srgb,var(--jp-ui-font-color0,#000000) 6%,var(--jp-layout-color0,#FFFFFF))}"##), "{s}");
         // Series colours and white text keep their colours.
         assert!(!s.contains("1F77B4\" i"), "{s}");
@@ -324,14 +341,28 @@ mod tests {
         // Once is enough.
         assert_eq!(Svg::themed(s).as_str(), s);
         // Everything drawn is still there.
-        assert!(s.ends_with(r##"<text fill="#FFFFFF">on a bar</text></svg>"##), "{s}");
+        assert!(
+            s.ends_with(r##"<text fill="#FFFFFF">on a bar</text></svg>"##),
+            "{s}"
+        );
     }
 
     #[test]
     fn themed_svg_joins_an_existing_class_and_html_drops_the_prolog() {
-        let svg = Svg::themed(r##"<?xml version="1.0"?><!DOCTYPE svg><svg class="fg" width="9"><text fill="#000">x</text></svg>"##);
-        assert!(svg.as_str().contains(r##"<svg class="parlab-chart fg" width="9">"##), "{}", svg.as_str());
-        assert!(svg.to_html().as_str().starts_with("<svg class=\"parlab-chart fg\""));
+        let svg = Svg::themed(
+            r##"<?xml version="1.0"?><!DOCTYPE svg><svg class="fg" width="9"><text fill="#000">x</text></svg>"##,
+        );
+        assert!(
+            svg.as_str()
+                .contains(r##"<svg class="parlab-chart fg" width="9">"##),
+            "{}",
+            svg.as_str()
+        );
+        assert!(
+            svg.to_html()
+                .as_str()
+                .starts_with("<svg class=\"parlab-chart fg\"")
+        );
     }
 
     #[test]

@@ -189,7 +189,10 @@ fn trim_stack(names: &[String]) -> &[String] {
         .rposition(|n| n.starts_with(ENTRY))
         .map_or(0, |i| i + 1);
     let rest = &names[from..];
-    let user = rest.iter().position(|n| !is_runtime(n)).unwrap_or(rest.len());
+    let user = rest
+        .iter()
+        .position(|n| !is_runtime(n))
+        .unwrap_or(rest.len());
     &rest[user..]
 }
 
@@ -365,11 +368,22 @@ mod tests {
             .collect();
         assert!(!titles.is_empty(), "no <title> tooltips: {svg}");
         for t in &titles {
-            for runtime in ["test::run_test", "std::rt", "start_thread", "clone3", "flame::flame_graph", "std::sys::", "evcxr"] {
+            for runtime in [
+                "test::run_test",
+                "std::rt",
+                "start_thread",
+                "clone3",
+                "flame::flame_graph",
+                "std::sys::",
+                "evcxr",
+            ] {
                 assert!(!t.contains(runtime), "{runtime} in the tooltip {t:?}");
             }
         }
-        assert!(svg.contains(r#"width="100%""#) && svg.contains("viewBox=\"0 0 960 "), "{svg}");
+        assert!(
+            svg.contains(r#"width="100%""#) && svg.contains("viewBox=\"0 0 960 "),
+            "{svg}"
+        );
         assert!(!svg.contains("<script"), "{svg}");
     }
 
@@ -420,10 +434,28 @@ mod tests {
     #[test]
     fn stacks_start_at_the_closure() {
         let lines = folded_stacks([
-            (evcxr_stack(&["code_13::run_user_code_13::{{closure}}", "mylib::blur"]), 7),
-            (evcxr_stack(&["code_13::run_user_code_13::{{closure}}", "mylib::blur"]), 2),
-            (evcxr_stack(&["code_13::run_user_code_13::{{closure}}", "mylib::sort<[f64; 4]>"]), 3),
-            (worker_stack(&["parlab::kernels::add::par_add::{{closure}}", "parlab::kernels::add::add_row"]), 5),
+            (
+                evcxr_stack(&["code_13::run_user_code_13::{{closure}}", "mylib::blur"]),
+                7,
+            ),
+            (
+                evcxr_stack(&["code_13::run_user_code_13::{{closure}}", "mylib::blur"]),
+                2,
+            ),
+            (
+                evcxr_stack(&[
+                    "code_13::run_user_code_13::{{closure}}",
+                    "mylib::sort<[f64; 4]>",
+                ]),
+                3,
+            ),
+            (
+                worker_stack(&[
+                    "parlab::kernels::add::par_add::{{closure}}",
+                    "parlab::kernels::add::add_row",
+                ]),
+                5,
+            ),
             (worker_stack(&[]), 4),
             (evcxr_stack(&[]), 0),
         ]);
@@ -437,7 +469,15 @@ mod tests {
             ]
         );
         for line in &lines {
-            for runtime in ["evcxr", "std::rt", "rayon_core", "__libc", "flame_graph", "call_once", "start_thread"] {
+            for runtime in [
+                "evcxr",
+                "std::rt",
+                "rayon_core",
+                "__libc",
+                "flame_graph",
+                "call_once",
+                "start_thread",
+            ] {
                 assert!(!line.contains(runtime), "{runtime} in {line}");
             }
         }
@@ -456,7 +496,9 @@ mod tests {
         )]);
         assert_eq!(
             lines,
-            ["code_2::run_user_code_2::{{closure}};rayon_core::registry::in_worker;std::sys::pal::unix::thread::yield_now 1"]
+            [
+                "code_2::run_user_code_2::{{closure}};rayon_core::registry::in_worker;std::sys::pal::unix::thread::yield_now 1"
+            ]
         );
     }
 
@@ -472,16 +514,49 @@ mod tests {
             r#"<g><title>main (5 samples, 100%)</title><rect x="0%" y="300" width="100%" height="15" fill="rgb(227,0,7)"/></g></svg>"#,
         );
         let fitted = fit_flame_svg(raw);
-        assert!(fitted.starts_with(r#"<svg class="parlab-flame" version="1.1" viewBox="0 0 960 326""#), "{fitted}");
+        assert!(
+            fitted.starts_with(r#"<svg class="parlab-flame" version="1.1" viewBox="0 0 960 326""#),
+            "{fitted}"
+        );
         assert!(fitted.contains(r#"width="100%" preserveAspectRatio="xMinYMin meet" style="max-width:960px;height:auto">"#), "{fitted}");
-        assert!(!fitted.contains("<script") && !fitted.contains("onload") && !fitted.contains("<?xml"), "{fitted}");
-        assert!(fitted.contains(".parlab-flame text { font-family:monospace; font-size:12px }"), "{fitted}");
-        assert!(fitted.contains(".parlab-flame #search:hover, .parlab-flame #search.show { opacity:1; }"), "{fitted}");
-        assert!(fitted.contains("<title>main (5 samples, 100%)</title>"), "{fitted}");
+        assert!(
+            !fitted.contains("<script") && !fitted.contains("onload") && !fitted.contains("<?xml"),
+            "{fitted}"
+        );
+        assert!(
+            fitted.contains(".parlab-flame text { font-family:monospace; font-size:12px }"),
+            "{fitted}"
+        );
+        assert!(
+            fitted
+                .contains(".parlab-flame #search:hover, .parlab-flame #search.show { opacity:1; }"),
+            "{fitted}"
+        );
+        assert!(
+            fitted.contains("<title>main (5 samples, 100%)</title>"),
+            "{fitted}"
+        );
         let themed = Svg::themed(fitted);
-        assert!(themed.as_str().starts_with(r#"<svg class="parlab-flame parlab-chart""#) || themed.as_str().starts_with(r#"<svg class="parlab-chart parlab-flame""#), "{}", themed.as_str());
-        assert!(themed.as_str().contains("rect[fill=\"#FFFFFF\" i]"), "{}", themed.as_str());
-        assert!(themed.as_str().contains("[fill=\"#000000\" i]"), "{}", themed.as_str());
+        assert!(
+            themed
+                .as_str()
+                .starts_with(r#"<svg class="parlab-flame parlab-chart""#)
+                || themed
+                    .as_str()
+                    .starts_with(r#"<svg class="parlab-chart parlab-flame""#),
+            "{}",
+            themed.as_str()
+        );
+        assert!(
+            themed.as_str().contains("rect[fill=\"#FFFFFF\" i]"),
+            "{}",
+            themed.as_str()
+        );
+        assert!(
+            themed.as_str().contains("[fill=\"#000000\" i]"),
+            "{}",
+            themed.as_str()
+        );
     }
 
     #[test]
