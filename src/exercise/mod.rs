@@ -127,7 +127,10 @@ impl std::fmt::Display for Check {
             Status::Failed => "not yet right",
             Status::NotDone => "not done yet",
         };
-        write!(f, "Exercise {}: {word}. {}", self.exercise, self.message)
+        f.write_str(&crate::report::wrap(&format!(
+            "Exercise {}: {word}. {}",
+            self.exercise, self.message
+        )))
     }
 }
 
