@@ -365,6 +365,51 @@ mod tests {
         );
     }
 
+    /// WCAG contrast ratio of two sRGB colours.
+    fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+        let lum = |c: [u8; 3]| {
+            let lin = |v: u8| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.03928 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
+        };
+        let (x, y) = (lum(a), lum(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn series_colours_read_on_white_and_on_jupyterlab_dark() {
+        for c in crate::plot::PALETTE {
+            let rgb = [c.0, c.1, c.2];
+            let dark = contrast(rgb, [0x11; 3]);
+            let light = contrast(rgb, [0xff; 3]);
+            assert!(dark >= 3.0, "{rgb:?} on #111: {dark:.2}");
+            assert!(light >= 2.3, "{rgb:?} on white: {light:.2}");
+        }
+    }
+
+    #[test]
+    fn status_colours_mixed_with_the_text_colour_read_on_both_pages() {
+        // theme_color mixes 75 % of the colour with 25 % of the text colour.
+        let mix = |c: [u8; 3], ink: u8| {
+            c.map(|v| (0.75 * f64::from(v) + 0.25 * f64::from(ink)).round() as u8)
+        };
+        for c in [
+            [0x1a, 0x7f, 0x37],
+            [0xcf, 0x22, 0x2e],
+            [0x6e, 0x77, 0x81],
+            [0xb4, 0x53, 0x09],
+        ] {
+            assert!(contrast(mix(c, 0xff), [0x11; 3]) >= 4.5, "{c:?} on dark");
+            assert!(contrast(mix(c, 0x00), [0xff; 3]) >= 4.5, "{c:?} on light");
+        }
+    }
+
     #[test]
     fn table_escapes_cells() {
         let t = html_table(&["a<b"], &[vec!["x & y"]]);
