@@ -255,14 +255,13 @@ fn fit_flame_svg(svg: &str) -> String {
         ));
         s.replace_range(..end, &new_tag);
     }
-    if let (Some(a), Some(b)) = (s.find("<style"), s.find("</style>")) {
-        if let Some(open_end) = s[a..].find('>') {
-            let body_start = a + open_end + 1;
-            if body_start <= b {
-                let scoped = scope_css(&s[body_start..b], ".parlab-flame");
-                s.replace_range(body_start..b, &scoped);
-            }
-        }
+    if let (Some(a), Some(b)) = (s.find("<style"), s.find("</style>"))
+        && let Some(open_end) = s[a..].find('>')
+        && a + open_end < b
+    {
+        let body_start = a + open_end + 1;
+        let scoped = scope_css(&s[body_start..b], ".parlab-flame");
+        s.replace_range(body_start..b, &scoped);
     }
     s.replace("fill=\"url(#background)\"", "fill=\"#FFFFFF\"")
         .replace("fill=\"rgb(0,0,0)\"", "fill=\"#000000\"")
