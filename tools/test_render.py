@@ -129,6 +129,31 @@ class ChartsDrawnInBrowser(unittest.TestCase):
         self.assertGreater(distinct, 50, "the page looks blank")
 
 
+    def test_setup_notebook_dark_export_follows_the_theme(self):
+        """nbconvert's dark export (`--HTMLExporter.theme=dark`) of 00-setup:
+        the chart is drawn on the dark page, not as a white card."""
+        try:
+            import nbformat
+            from nbconvert import HTMLExporter
+        except ImportError:
+            self.skipTest("nbconvert is not installed here (the lab's venv has it)")
+        notebook = OUT / "00-setup.ipynb"
+        self.assertTrue(notebook.exists(), f"{notebook} is missing: run the notebooks first")
+        html, _ = HTMLExporter(template_name="lab", theme="dark").from_notebook_node(
+            nbformat.read(notebook, as_version=4))
+        page = OUT / "00-setup.dark.html"
+        page.write_text(html, encoding="utf-8")
+        png = OUT / "00-setup.dark.png"
+        screenshot(page, png)
+        _, _, pixels = decode_png(png.read_bytes())
+        blue = count_near(pixels, CHART_BLUE)
+        self.assertGreater(blue, 5000, f"chart bars not found in {png} ({blue} blue pixels)")
+        # A 720×400 white card would be 288 000 white pixels; white text is
+        # a few thousand.
+        white = count_near(pixels, (0xFF, 0xFF, 0xFF), tol=4)
+        self.assertLess(white, 60_000, f"{png}: {white} white pixels: a chart on a white card?")
+
+
 GALLERY = ROOT / "target" / "gallery"
 # The page backgrounds: white, and JupyterLab dark's --jp-layout-color0.
 PAGE = {"light": (0xFF, 0xFF, 0xFF), "dark": (0x11, 0x11, 0x11)}

@@ -12,7 +12,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// A flame graph as SVG, with the number of samples it was drawn from.
 #[derive(Debug, Clone)]
 pub struct FlameGraph {
-    /// The SVG image (inferno's, with its own fonts and colours).
+    /// The SVG image: inferno's, trimmed to the closure's stacks, fitted to
+    /// the notebook's width and themed (see [`flame_graph`]).
     pub svg: Svg,
     /// How many stack samples were taken.
     pub samples: usize,
