@@ -105,6 +105,9 @@ impl Svg {
     ///   stay faint and secondary lines stay secondary on a dark page.
     ///
     /// Series colours and white text (labels on coloured bars) are unchanged.
+    /// A document with a viewBox and no style of its own also gets
+    /// `style="max-width:100%;height:auto"`: it shrinks to a narrow output
+    /// area instead of being cut off.
     /// Outside JupyterLab (a saved file, nbconvert's light export) the
     /// variables are unset and the fallbacks, the original colours, apply.
     /// Applying it twice changes nothing.
@@ -219,12 +222,19 @@ fn theme_svg(svg: String) -> String {
         return svg;
     }
     let rules = theme_rules(&svg);
-    let mut out = String::with_capacity(svg.len() + rules.len() + 64);
+    let mut out = String::with_capacity(svg.len() + rules.len() + 96);
     out.push_str(&svg[..start]);
     let attrs = svg[start + 4..start + len + 1].trim_start();
+    // With a viewBox the chart can shrink to a narrow output area.
+    let fit = if tag.contains("viewBox=") && !tag.contains("style=") {
+        "style=\"max-width:100%;height:auto\" "
+    } else {
+        ""
+    };
     if let Some(i) = attrs.find("class=\"") {
         // Join the tag's own classes.
         out.push_str("<svg ");
+        out.push_str(fit);
         out.push_str(&attrs[..i + 7]);
         out.push_str(CHART_CLASS);
         out.push(' ');
@@ -233,6 +243,7 @@ fn theme_svg(svg: String) -> String {
         out.push_str("<svg class=\"");
         out.push_str(CHART_CLASS);
         out.push_str("\" ");
+        out.push_str(fit);
         out.push_str(attrs);
     }
     out.push_str("\n<style>\n");
@@ -319,7 +330,9 @@ mod tests {
         let svg = Svg::themed(raw);
         let s = svg.as_str();
         assert!(
-            s.starts_with(r##"<svg class="parlab-chart" width="720""##),
+            s.starts_with(
+                r##"<svg class="parlab-chart" style="max-width:100%;height:auto" width="720""##
+            ),
             "{s}"
         );
         assert!(
