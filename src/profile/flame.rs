@@ -17,6 +17,9 @@ pub struct FlameGraph {
     pub svg: Svg,
     /// How many stack samples were taken.
     pub samples: usize,
+    /// The trimmed stacks it was drawn from, in inferno's folded form: one
+    /// `root;…;leaf count` line per distinct stack, sorted.
+    pub stacks: Vec<String>,
 }
 
 impl FlameGraph {
@@ -121,6 +124,7 @@ pub fn flame_graph<R>(frequency: i32, f: impl FnOnce() -> R) -> Result<(R, Flame
         FlameGraph {
             svg: Svg::themed(fit_flame_svg(&svg)),
             samples,
+            stacks: lines,
         },
     ))
 }
@@ -138,8 +142,9 @@ const ENTRY: &str = "parlab::profile::flame::flame_graph";
 
 /// Frames of the runtime that can sit at the root of a stack, below the
 /// user's code: thread start, std's and core's call wrappers, rayon's
-/// scheduler, evcxr. Matched as prefixes of the name (a leading `<` of a
-/// trait impl ignored), or as whole names for the C start routines.
+/// scheduler and the iterator adapters its folders drive, evcxr. Matched
+/// as prefixes of the name (a leading `<` of a trait impl ignored), or as
+/// whole names for the C start routines.
 const RUNTIME_PREFIXES: &[&str] = &[
     "std::rt::",
     "std::sys::",
@@ -148,15 +153,12 @@ const RUNTIME_PREFIXES: &[&str] = &[
     "std::panic::",
     "core::ops::function::",
     "core::panic::",
-    "alloc::boxed::Box<F,A> as core::ops::function::",
+    "alloc::boxed::Box<",
+    "fn(",
     "rayon_core::",
-    "rayon::iter::plumbing::",
-    "rayon::iter::for_each::",
-    "rayon::iter::map::",
-    "rayon::iter::enumerate::",
-    "rayon::slice::",
-    "rayon::range::",
-    "rayon::vec::",
+    "rayon::",
+    // rayon's folders call the user's closure through iterator adapters.
+    "core::iter::",
     "crossbeam",
     "evcxr",
     "test::",
@@ -333,9 +335,14 @@ pub fn flame_graph<R>(frequency: i32, f: impl FnOnce() -> R) -> Result<(R, Flame
 mod tests {
     use super::*;
 
+    /// pprof samples one profiler per process: the sampling tests take turns.
+    #[cfg(all(feature = "flamegraph", target_os = "linux"))]
+    static SAMPLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[cfg(all(feature = "flamegraph", target_os = "linux"))]
     #[test]
     fn a_busy_loop_is_sampled_and_drawn() {
+        let _turn = SAMPLING.lock().unwrap_or_else(|p| p.into_inner());
         let (x, fg) = flame_graph(997, || {
             // Read the clock rarely: a sample that lands in the vDSO's
             // clock_gettime is dropped (blocklisted), and a loop around
@@ -415,6 +422,7 @@ mod tests {
             "start_thread",
             "std::sys::pal::unix::thread::Thread::new::thread_start",
             "core::ops::function::FnOnce::call_once{{vtable.shim}}",
+            "<alloc::boxed::Box<dyn core::ops::function::FnOnce<()> + core::marker::Send> as core::ops::function::FnOnce<()>>::call_once",
             "std::thread::Builder::spawn_unchecked_::{{closure}}",
             "std::sys::backtrace::__rust_begin_short_backtrace",
             "rayon_core::registry::ThreadBuilder::run",
@@ -556,6 +564,60 @@ mod tests {
             themed.as_str().contains("[fill=\"#000000\" i]"),
             "{}",
             themed.as_str()
+        );
+    }
+
+    #[cfg(all(feature = "flamegraph", target_os = "linux"))]
+    #[test]
+    fn rayon_workers_stacks_start_at_the_users_code() {
+        let _turn = SAMPLING.lock().unwrap_or_else(|p| p.into_inner());
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (sum, fg) = flame_graph(997, || {
+            pool.install(|| {
+                (0..64u64)
+                    .into_par_iter()
+                    .map(|i| {
+                        let mut x = i;
+                        for _ in 0..1 << 21 {
+                            x = std::hint::black_box(
+                                x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                            );
+                        }
+                        x
+                    })
+                    .reduce(|| 0, u64::wrapping_add)
+            })
+        })
+        .unwrap();
+        let _ = sum;
+        assert!(fg.samples >= 5, "{} samples", fg.samples);
+        assert!(!fg.stacks.is_empty());
+        for line in &fg.stacks {
+            let root = line.split(';').next().unwrap();
+            assert!(root == "[runtime]" || !is_runtime(root), "{line}");
+            assert!(
+                root == "[runtime]" || root.starts_with("parlab::profile::flame::tests::"),
+                "{line}"
+            );
+            for below in [
+                "flame::flame_graph",
+                "test::run_test",
+                "start_thread",
+                "std::rt::",
+            ] {
+                assert!(!line.contains(below), "{below} in {line}");
+            }
+        }
+        assert!(
+            fg.stacks
+                .iter()
+                .any(|l| l.contains("rayon_workers_stacks_start_at_the_users_code")),
+            "the closure is not named: {:#?}",
+            fg.stacks
         );
     }
 
