@@ -80,7 +80,12 @@ pub fn flame_graph<R>(frequency: i32, f: impl FnOnce() -> R) -> Result<(R, Flame
         .blocklist(BLOCKLIST)
         .build()
         .map_err(|e| {
-            Error::new(ErrorKind::Unsupported, "cannot start the sampling profiler").with_source(e)
+            Error::new(
+                ErrorKind::Unsupported,
+                "cannot start the sampling profiler (one flame_graph samples at a time, \
+                 process-wide)",
+            )
+            .with_source(e)
         })?;
     let out = f();
     let report = guard.report().build().map_err(|e| {
