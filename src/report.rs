@@ -236,7 +236,7 @@ impl BenchResult {
             s.push('\n');
             s.push_str(&w);
         }
-        s
+        wrap(&s)
     }
 
     /// The noise warning and the contention warning, when there are any.
@@ -311,7 +311,8 @@ impl BenchResult {
         h.push_str(&html_table(&["statistic", "value"], &rows).0);
         for w in self.warnings() {
             h.push_str(&format!(
-                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                "\n<p style=\"{}\">⚠ {}</p>",
+                crate::display::theme_color("#b45309"),
                 escape_html(&w)
             ));
         }
@@ -436,35 +437,10 @@ impl Machine {
             self.simd.join(" "),
             self.peak_isa
         );
-        let rows = self.probe_rows();
-        let widths: Vec<usize> = Self::PROBE_HEAD
-            .iter()
-            .enumerate()
-            .map(|(k, h)| {
-                rows.iter()
-                    .map(|r| r[k].chars().count())
-                    .chain([h.chars().count()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: Vec<String>| -> String {
-            cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:>w$}", w = *w))
-                .collect::<Vec<_>>()
-                .join("  ")
-                + "\n"
-        };
-        s.push_str(&line(
-            Self::PROBE_HEAD.iter().map(|h| h.to_string()).collect(),
-        ));
-        for r in rows {
-            s.push_str(&line(r));
-        }
+        s.push_str(&fitted_table(&Self::PROBE_HEAD, &self.probe_rows(), false));
+        s.push('\n');
         s.push_str(&self.probe_notes().join("\n"));
-        s
+        wrap(&s)
     }
 
     /// An HTML table of the probe.
@@ -486,9 +462,82 @@ impl Machine {
     }
 }
 
+/// The widest line parlab's text output prints: a notebook's output area
+/// holds about 100 characters, and JupyterLab breaks longer lines anywhere,
+/// in the middle of a word or a number.
+pub const TEXT_WIDTH: usize = 100;
+
+/// `text` with every line longer than [`TEXT_WIDTH`] broken at spaces,
+/// the continuation lines indented two spaces more than the line they
+/// continue. Shorter lines, tables included, are unchanged; a single word
+/// longer than the width stays whole.
+///
+/// ```
+/// use parlab::report::{wrap, TEXT_WIDTH};
+/// let long = "word ".repeat(40);
+/// let wrapped = wrap(long.trim_end());
+/// assert!(wrapped.lines().count() > 1);
+/// assert!(wrapped.lines().all(|l| l.chars().count() <= TEXT_WIDTH));
+/// assert!(wrapped.lines().nth(1).unwrap().starts_with("  word"));
+/// assert_eq!(wrap("short\n  line"), "short\n  line");
+/// ```
+pub fn wrap(text: &str) -> String {
+    text.split('\n')
+        .map(|line| wrap_line(line, TEXT_WIDTH))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn wrap_line(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let (first_indent, more_indent) = (indent, indent + 2);
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut cur = " ".repeat(first_indent);
+    let (mut cur_len, mut empty) = (first_indent, true);
+    for word in line
+        .trim_start_matches(' ')
+        .split(' ')
+        .filter(|w| !w.is_empty())
+    {
+        let n = word.chars().count();
+        if !empty && cur_len + 1 + n > width {
+            out.push_str(&cur);
+            out.push('\n');
+            cur = " ".repeat(more_indent);
+            cur_len = more_indent;
+            empty = true;
+        }
+        if !empty {
+            cur.push(' ');
+            cur_len += 1;
+        }
+        cur.push_str(word);
+        cur_len += n;
+        empty = false;
+    }
+    out.push_str(&cur);
+    out
+}
+
 /// A plain-text table: columns padded to their widest cell, first column
-/// left-aligned, the others right-aligned.
+/// left-aligned, the others right-aligned. A table wider than
+/// [`TEXT_WIDTH`] is printed in parts, each repeating the first column,
+/// separated by an empty line.
+///
+/// ```
+/// use parlab::report::text_table;
+/// assert_eq!(text_table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]), "a    bb\nxyz   1");
+/// ```
 pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    fitted_table(headers, rows, true)
+}
+
+/// [`text_table`], with the first column right-aligned too when `first_left`
+/// is false (numbers).
+fn fitted_table(headers: &[&str], rows: &[Vec<String>], first_left: bool) -> String {
     let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -497,13 +546,25 @@ pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
             }
         }
     }
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
+    // Column groups, each starting with column 0, each as wide as fits.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group = vec![0];
+    let mut width = w.first().copied().unwrap_or(0);
+    for (i, &wi) in w.iter().enumerate().skip(1) {
+        if width + 2 + wi > TEXT_WIDTH && group.len() > 1 {
+            groups.push(std::mem::replace(&mut group, vec![0]));
+            width = w[0];
+        }
+        group.push(i);
+        width += 2 + wi;
+    }
+    groups.push(group);
+    let line = |cells: &[&str], cols: &[usize]| {
+        cols.iter()
+            .map(|&i| {
+                let c = cells.get(i).copied().unwrap_or("");
                 let pad = w[i].saturating_sub(c.chars().count());
-                if i == 0 {
+                if i == 0 && first_left {
                     format!("{c}{}", " ".repeat(pad))
                 } else {
                     format!("{}{c}", " ".repeat(pad))
@@ -511,13 +572,24 @@ pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
             })
             .collect::<Vec<_>>()
             .join("  ")
+            .trim_end()
+            .to_string()
     };
-    let mut out = line(headers.to_vec());
-    for r in rows {
-        out.push('\n');
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
-    }
-    out
+    groups
+        .iter()
+        .map(|cols| {
+            let mut out = line(headers, cols);
+            for r in rows {
+                out.push('\n');
+                out.push_str(&line(
+                    &r.iter().map(String::as_str).collect::<Vec<_>>(),
+                    cols,
+                ));
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
@@ -620,7 +692,7 @@ impl Comparison {
             s.push('\n');
             s.push_str(&w);
         }
-        s
+        wrap(&s)
     }
 
     /// The same as an HTML table.
@@ -635,7 +707,8 @@ impl Comparison {
         ));
         for w in self.warnings() {
             s.push_str(&format!(
-                "\n<p style=\"color:#b45309\">⚠ {}</p>",
+                "\n<p style=\"{}\">⚠ {}</p>",
+                crate::display::theme_color("#b45309"),
                 escape_html(&w)
             ));
         }
@@ -704,11 +777,11 @@ impl Scaling {
 
     /// A text table of the thread sweep with the Amdahl fit.
     pub fn to_text(&self) -> String {
-        format!(
+        wrap(&format!(
             "{}\n{}",
             text_table(&Self::HEAD, &self.table()),
             self.fit_line()
-        )
+        ))
     }
 
     /// The same as HTML.
@@ -799,10 +872,12 @@ impl fmt::Display for Efficiency {
         if parts.is_empty() {
             parts.push("no work given: pass a `Work` with bytes and/or flops per call".into());
         }
-        if !t.name.is_empty() {
-            write!(f, "{}: ", t.name)?;
-        }
-        f.write_str(&parts.join("; "))
+        let name = if t.name.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", t.name)
+        };
+        f.write_str(&wrap(&format!("{name}{}", parts.join("; "))))
     }
 }
 
@@ -858,11 +933,11 @@ impl Changes {
 
     /// A text table of the changes.
     pub fn to_text(&self) -> String {
-        format!(
+        wrap(&format!(
             "{}\n(threshold {}; a change also needs non-overlapping confidence intervals)",
             text_table(&Self::HEAD, &self.table()),
             pct(self.threshold)
-        )
+        ))
     }
 
     /// The same as HTML.
@@ -942,6 +1017,190 @@ mod tests {
             text_table(&["a", "bb"], &[vec!["xyz".into(), "1".into()]]),
             "a    bb\nxyz   1"
         );
+    }
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::*;
+    use crate::timing::machine::{Ceiling, PeakPoint, ProbeConfig, StreamPoint};
+    use crate::timing::{Bench, Compare, CpuUsage, Work};
+
+    /// Every line of `text` fits a notebook's output area.
+    fn assert_fits(what: &str, text: &str) {
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= TEXT_WIDTH,
+                "{what}: a line of {} characters:\n{line}\nin\n{text}",
+                line.chars().count()
+            );
+        }
+    }
+
+    const BUSY: &str = "the machine is busy: load average 5.2 on 2 CPUs — other programs shared \
+                        the cores, so times are slower and noisier than on a quiet machine";
+
+    fn noisy(name: &str, threads: usize) -> BenchResult {
+        let mut r = BenchResult::from_samples(
+            name,
+            vec![0.0244, 0.0251, 0.0302, 0.0299, 0.0910, 0.0248, 0.0260],
+            10,
+        )
+        .unwrap();
+        r.threads = threads;
+        r.cpu = Some(CpuUsage {
+            cpu_per_call: 0.0217,
+            parallelism: 0.78,
+            context_switches_per_call: 17.2,
+            page_faults_per_call: 1.40,
+        });
+        r.contention = Some(BUSY.into());
+        r
+    }
+
+    fn machine() -> Machine {
+        let mut m = Machine::probe_with(&ProbeConfig {
+            max_bytes: 1 << 16,
+            stream_reps: 1,
+            peak_seconds: 1e-4,
+            threads: vec![1],
+            apply: false,
+        })
+        .unwrap();
+        m.cpu_model = "AMD EPYC 7B13 64-Core Processor".into();
+        let roof = |level: &str, read| Ceiling {
+            level: level.into(),
+            cache_bytes: Some(32 << 20),
+            working_set: 0,
+            read,
+        };
+        m.stream = [1, 2]
+            .map(|t| StreamPoint {
+                threads: t,
+                read: 15.4 * t as f64,
+                copy: 16.8,
+                add: 20.9,
+                triad: 22.2,
+                copy_nt: 15.4,
+                add_nt: 19.5,
+                triad_nt: 18.4,
+                ceilings: vec![
+                    roof("L1", 58.2),
+                    roof("L2", 51.2),
+                    roof("L3", 34.4),
+                    roof("memory", 15.4),
+                ],
+                ..Default::default()
+            })
+            .to_vec();
+        m.peak = [1, 2]
+            .map(|t| PeakPoint {
+                threads: t,
+                f32: 98.9 * t as f64,
+                f64: 49.0 * t as f64,
+            })
+            .to_vec();
+        m
+    }
+
+    #[test]
+    fn typical_outputs_fit_a_notebook_line() {
+        let one = noisy("add_chunks, 4 new threads a call", 4);
+        assert_fits("BenchResult", &one.to_text());
+
+        let tiny = Bench::new()
+            .samples(3)
+            .warmup(std::time::Duration::from_millis(1))
+            .min_sample_time(std::time::Duration::from_millis(1));
+        let x: Vec<f64> = (0..1000).map(f64::from).collect();
+        let mut cmp = Compare::new()
+            .bench(tiny)
+            .work(Work::new().bytes(8000.0).flops(1000.0))
+            .kernel("add (SIMD), 1 thread", || x.iter().sum::<f64>())
+            .kernel("add_chunks, 4 new threads a call", || x.iter().sum::<f64>())
+            .kernel("par_add, a pool of 4 threads", || {
+                x.iter().rev().sum::<f64>()
+            })
+            .run()
+            .unwrap();
+        for r in &mut cmp.results {
+            *r = BenchResult {
+                name: r.name.clone(),
+                ..noisy(&r.name, 4)
+            };
+        }
+        assert_fits("Comparison", &cmp.to_text());
+
+        let m = machine();
+        assert_fits("Machine", &m.to_text());
+        for e in cmp.vs(&m) {
+            assert_fits("Efficiency", &e.to_string());
+        }
+
+        let mk = |p: usize, t: f64| {
+            let mut r = BenchResult::from_samples("par_european_call", vec![t; 3], 1).unwrap();
+            r.threads = p;
+            r
+        };
+        let slower = Scaling::from_results("k".into(), vec![mk(1, 1.0), mk(2, 1.3), mk(4, 1.4)]);
+        assert_fits("Scaling", &slower.to_text());
+        let faster = Scaling::from_results("k".into(), vec![mk(1, 1.0), mk(2, 0.55), mk(4, 0.4)]);
+        assert_fits("Scaling", &faster.to_text());
+
+        let mem = crate::profile::MemReport {
+            before: 80 << 20,
+            after: 112 << 20,
+            peak: 117 << 20,
+            peak_method: "kernel high-water mark".into(),
+            seconds: 0.555,
+        };
+        assert_fits("MemReport", &mem.to_string());
+
+        let check = crate::exercise::Check {
+            exercise: "5.4 predicted_speedup".into(),
+            status: crate::exercise::Status::Passed,
+            message: "your prediction is the model of independent work on 2 core(s); this \
+                      machine did not reach it (1 thread(s): predicted 1.00×, measured 1.00×; \
+                      2 thread(s): predicted 2.00×, measured 1.21×): other programs share the \
+                      cores, or memory bandwidth is the limit"
+                .into(),
+        };
+        assert_fits("Check", &check.to_string());
+    }
+
+    #[test]
+    fn a_wide_table_is_split_and_keeps_its_first_column() {
+        let head = ["kernel", "a", "b", "c"];
+        let cell = "x".repeat(40);
+        let rows = vec![vec![
+            "par_add".to_string(),
+            cell.clone(),
+            cell.clone(),
+            cell,
+        ]];
+        let t = text_table(&head, &rows);
+        assert_fits("table", &t);
+        let parts: Vec<&str> = t.split("\n\n").collect();
+        assert_eq!(parts.len(), 2, "{t}");
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.lines().nth(1).unwrap().starts_with("par_add")),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn wrapping_breaks_between_words_only() {
+        let line = format!(
+            "kernel `x`: {}",
+            "1048575 of 1048576 elements differ; ".repeat(5)
+        );
+        let w = wrap(line.trim_end());
+        assert_fits("wrap", &w);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let back: Vec<&str> = w.split_whitespace().collect();
+        assert_eq!(words, back, "no word was cut");
     }
 }
 

@@ -352,6 +352,8 @@ def cmd_test(args: list[str]) -> int:
         ("notebooks", [str(venv_python()), str(ROOT / "tools" / "nbrun.py"),
                        "--out", str(ROOT / "target" / "notebooks"),
                        *map(str, without_mpi_notebooks(notebooks(), no_mpi))], {}),
+        # 00-setup's exported chart, then the chart gallery (every chart kind,
+        # light and dark; builds examples/chart_gallery.rs, ≈ 25 s once built).
         ("browser", [str(venv_python()), "-m", "unittest", "-v", "tools/test_render.py"], {}),
         ("jupyterlab", [str(venv_python()), "-m", "unittest", "-v", "tools/test_jupyterlab.py"], {}),
     ]

@@ -103,10 +103,11 @@ impl Check {
         format!(
             "<div class=\"parlab-check\" data-parlab-check=\"{}\" data-exercise=\"{}\" \
              style=\"border-left:6px solid {color};padding:6px 10px;margin:4px 0;\
-             background:rgba(127,127,127,0.08)\"><b style=\"color:{color}\">Exercise {} — {word}</b>\
+             background:rgba(127,127,127,0.08)\"><b style=\"{}\">Exercise {} — {word}</b>\
              <br><span style=\"white-space:pre-wrap\">{}</span></div>",
             self.status.as_str(),
             escape_html(&self.exercise),
+            crate::display::theme_color(color),
             escape_html(&self.exercise),
             code_spans(&escape_html(&self.message)),
         )
@@ -132,7 +133,10 @@ impl std::fmt::Display for Check {
             Status::Failed => "not yet right",
             Status::NotDone => "not done yet",
         };
-        write!(f, "Exercise {}: {word}. {}", self.exercise, self.message)
+        f.write_str(&crate::report::wrap(&format!(
+            "Exercise {}: {word}. {}",
+            self.exercise, self.message
+        )))
     }
 }
 

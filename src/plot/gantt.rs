@@ -87,5 +87,5 @@ pub(crate) fn gantt(t: &Timeline) -> Result<Svg> {
             .map_err(plot_error)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(Svg(svg))
+    Ok(Svg::themed(svg))
 }

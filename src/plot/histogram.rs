@@ -243,8 +243,8 @@ pub fn histogram<S: AsRef<str>>(title: &str, x_label: &str, sets: &[(S, Vec<f64>
         Ok(Some(svg))
     };
     match render(false)? {
-        Some(svg) => Ok(Svg(svg)),
-        None => Ok(Svg(render(true)?.unwrap_or_default())),
+        Some(svg) => Ok(Svg::themed(svg)),
+        None => Ok(Svg::themed(render(true)?.unwrap_or_default())),
     }
 }
 

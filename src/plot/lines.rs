@@ -176,10 +176,10 @@ impl LineChart {
         let ya = Axis::covering(y0, y1, self.log_y, !self.log_y, false);
         let entries = self.legend_entries();
         match self.render(&xa, &ya, &entries, false)? {
-            Some(svg) => Ok(Svg(svg)),
-            None => Ok(Svg(self
-                .render(&xa, &ya, &entries, true)?
-                .unwrap_or_default())),
+            Some(svg) => Ok(Svg::themed(svg)),
+            None => Ok(Svg::themed(
+                self.render(&xa, &ya, &entries, true)?.unwrap_or_default(),
+            )),
         }
     }
 

@@ -2,9 +2,11 @@
 //!
 //! Every chart function returns an [`Svg`](crate::display::Svg): it displays
 //! inline in evcxr as a cell's last value and saves with `.save(path)`. Charts
-//! read plain values (numbers and labels), never timing internals, and draw on
-//! a white background with dark text so they stay readable in light and dark
-//! JupyterLab themes. Text is SVG `<text>`: no system fonts are needed.
+//! read plain values (numbers and labels), never timing internals. They are
+//! drawn dark on white and then themed ([`Svg::themed`](crate::display::Svg::themed)):
+//! in JupyterLab, light or dark, the background, text, axes and grid take the
+//! page's colours; a saved file stays dark on white. Text is SVG `<text>`: no
+//! system fonts are needed.
 
 mod axis;
 mod bars;
@@ -21,7 +23,7 @@ mod samples;
 pub use bars::{Bar, bars};
 pub(crate) use gantt::gantt;
 pub use histogram::{distribution, histogram};
-pub use image::{ColorMap, Png, image};
+pub use image::{ColorMap, Png, image, panels};
 pub use lines::{Ceiling, LineChart, Series, scaling};
 pub use roofline::{RooflinePoint, roofline};
 pub use samples::strip;
@@ -30,7 +32,9 @@ use plotters::style::RGBColor;
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Series colours: distinguishable, and dark enough on the white background.
+/// Series colours: distinguishable, and readable on a white page and on
+/// JupyterLab's dark one (#111): each has a contrast of at least 3:1 on
+/// #111, and at least 2.3:1 on white (the orange is the lightest).
 pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xd6, 0x27, 0x28),
@@ -125,7 +129,7 @@ pub(crate) fn categorical(
         draw(&mut chart)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(crate::display::Svg(svg))
+    Ok(crate::display::Svg::themed(svg))
 }
 
 pub(crate) fn plot_error(e: impl std::fmt::Display) -> Error {

@@ -294,8 +294,8 @@ pub fn roofline(
         Ok(Some(svg))
     };
     match render(false)? {
-        Some(svg) => Ok(Svg(svg)),
-        None => Ok(Svg(render(true)?.unwrap_or_default())),
+        Some(svg) => Ok(Svg::themed(svg)),
+        None => Ok(Svg::themed(render(true)?.unwrap_or_default())),
     }
 }
 

@@ -50,15 +50,14 @@ impl MemReport {
 impl std::fmt::Display for MemReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use crate::report::fmt_bytes as bytes;
-        write!(
-            f,
+        f.write_str(&crate::report::wrap(&format!(
             "peak memory: {}, increment: {} (peak {} above the start; {}, {})",
             bytes(self.peak as f64),
             bytes(self.increment() as f64),
             bytes(self.peak_increment() as f64),
             self.peak_method,
             crate::report::fmt_seconds(self.seconds),
-        )
+        )))
     }
 }
 

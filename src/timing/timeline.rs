@@ -224,7 +224,7 @@ impl Timeline {
     pub fn evcxr_display(&self) {
         let mut html = String::new();
         if let Ok(svg) = self.plot() {
-            html.push_str(svg.as_str());
+            html.push_str(svg.to_html().as_str());
         }
         html.push_str(&format!(
             "<pre>{}</pre>",
