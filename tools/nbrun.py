@@ -164,8 +164,32 @@ def cell_failure(cell, reply: dict | None) -> str | None:
     if not errors and not panic and QUESTION_MARK_MARKER in stderr:
         errors.append(question_mark_error(stderr))
     if not errors and not panic:
+        shown_as_debug = debug_display(cell)
+        if shown_as_debug:
+            errors.append(shown_as_debug)
+    if not errors and not panic:
         return None
     return "\n".join(part for part in [panic, *errors] if part)
+
+
+# A parlab value that evcxr showed with `Debug` instead of its own display:
+# the chart or table never reaches the reader. (evcxr does that to the first
+# cell of a kernel that ends in `expr?`; `let x = expr?; x` displays.)
+DEBUG_SHOWN = re.compile(r"^(Svg\(\"|Png \{ bytes|Html\(\")")
+
+
+def debug_display(cell) -> str | None:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") not in ("execute_result", "display_data"):
+            continue
+        data = out.get("data", {})
+        text = data.get("text/plain", "")
+        text = "".join(text) if isinstance(text, list) else text
+        if set(data) == {"text/plain"} and DEBUG_SHOWN.match(text):
+            return (f"the cell's value was shown as Debug text ({text[:30]}…), not as the chart or "
+                    "table it is: evcxr does this to the first cell of a kernel that ends in `expr?` — "
+                    "write `let x = expr?;` and end the cell with `x`")
+    return None
 
 
 def question_mark_error(stderr: str) -> str:

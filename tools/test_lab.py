@@ -181,6 +181,15 @@ class RunnerReadsOutputs(unittest.TestCase):
     def test_ordinary_stderr_passes(self):
         self.assertIsNone(nbrun.cell_failure(self.cell("Error: looks bad\n", "warning\n"), None))
 
+    def test_a_chart_shown_as_debug_text_fails(self):
+        def result(data):
+            return {"outputs": [{"output_type": "execute_result", "data": data, "metadata": {}}]}
+        debug = result({"text/plain": 'Svg("<svg width=\\"720\\"")'})
+        self.assertIn("Debug text", nbrun.cell_failure(debug, None))
+        self.assertIn("Debug text", nbrun.cell_failure(result({"text/plain": ["Png { bytes: [137, 80]"]}), None))
+        self.assertIsNone(nbrun.cell_failure(result({"text/html": "<svg/>", "text/plain": "Svg(\"x\")"}), None))
+        self.assertIsNone(nbrun.cell_failure(result({"text/plain": "512.0"}), None))
+
     def test_the_question_mark_marker_fails_with_the_error_text(self):
         cell = self.cell("progress\n", "pi needs at least 1 point\n", nbrun.QUESTION_MARK_MARKER + "\n")
         failure = nbrun.cell_failure(cell, {"content": {"status": "ok"}})
