@@ -4,8 +4,9 @@
 use plotters::prelude::*;
 
 use super::axis::Axis;
+use super::frame::{Frame, legend_inside_or_outside, outside_at};
 use super::legend::{self, Entry, Marker};
-use super::{SIZE, check_finite, plot_error};
+use super::{check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -171,37 +172,13 @@ pub fn histogram<S: AsRef<str>>(title: &str, x_label: &str, sets: &[(S, Vec<f64>
         .collect();
     let (lw, lh) = legend::size(&entries);
     let render = |outside: bool| -> Result<Option<String>> {
-        let width = if outside {
-            SIZE.0 + lw as u32 + 12
-        } else {
-            SIZE.0
+        let frame = Frame {
+            title,
+            x_desc: x_label,
+            y_desc: "samples",
+            x_grid: false,
         };
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (width, SIZE.1)).into_drawing_area();
-            root.fill(&WHITE).map_err(plot_error)?;
-            let area = if outside {
-                root.split_horizontally(SIZE.0).0
-            } else {
-                root.clone()
-            };
-            let mut chart = ChartBuilder::on(&area)
-                .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
-                .margin(14)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d(xa.clone(), ya.clone())
-                .map_err(plot_error)?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_desc(x_label)
-                .y_desc("samples")
-                .label_style(("sans-serif", 14).into_font().color(&BLACK))
-                .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-                .bold_line_style(RGBColor(0xe8, 0xe8, 0xe8))
-                .draw()
-                .map_err(plot_error)?;
+        frame.render(&xa, &ya, lw, outside, |chart, root| {
             let plot = chart.plotting_area().get_pixel_range();
             let mut taken = Vec::new();
             // In each bin, the sets with samples there share its width.
@@ -230,22 +207,18 @@ pub fn histogram<S: AsRef<str>>(title: &str, x_label: &str, sets: &[(S, Vec<f64>
                 }
             }
             let at = if outside {
-                (SIZE.0 as i32 + 4, plot.1.start)
+                outside_at(plot.1.start)
             } else {
                 match legend::free_spot((lw, lh), plot, &taken, 4) {
                     Some(at) => at,
-                    None => return Ok(None),
+                    None => return Ok(false),
                 }
             };
-            legend::draw(&root, &entries, at)?;
-            root.present().map_err(plot_error)?;
-        }
-        Ok(Some(svg))
+            legend::draw(root, &entries, at)?;
+            Ok(true)
+        })
     };
-    match render(false)? {
-        Some(svg) => Ok(Svg::themed(svg)),
-        None => Ok(Svg::themed(render(true)?.unwrap_or_default())),
-    }
+    legend_inside_or_outside(render)
 }
 
 /// The strip chart of `sets` ([`strip`](super::strip)) and their histogram
@@ -306,6 +279,7 @@ pub(crate) fn side_by_side(parts: &[Svg]) -> Svg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::SIZE;
     use crate::plot::legend::check;
     use crate::plot::svg_texts;
 

@@ -3,8 +3,9 @@
 use plotters::prelude::*;
 
 use super::axis::{Axis, sig, unit_of};
+use super::check_finite;
+use super::frame::{Frame, legend_inside_or_outside, outside_at};
 use super::legend::{self, Entry};
-use super::{SIZE, check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -175,12 +176,7 @@ impl LineChart {
         }
         let ya = Axis::covering(y0, y1, self.log_y, !self.log_y, false);
         let entries = self.legend_entries();
-        match self.render(&xa, &ya, &entries, false)? {
-            Some(svg) => Ok(Svg::themed(svg)),
-            None => Ok(Svg::themed(
-                self.render(&xa, &ya, &entries, true)?.unwrap_or_default(),
-            )),
-        }
+        legend_inside_or_outside(|outside| self.render(&xa, &ya, &entries, outside))
     }
 
     /// The legend rows: ceilings (with the y unit) first, then the series.
@@ -224,71 +220,46 @@ impl LineChart {
         outside: bool,
     ) -> Result<Option<String>> {
         let (lw, lh) = legend::size(entries);
-        let width = if outside {
-            SIZE.0 + lw as u32 + 12
-        } else {
-            SIZE.0
+        let frame = Frame {
+            title: &self.title,
+            x_desc: &self.x_label,
+            y_desc: &self.y_label,
+            x_grid: true,
         };
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (width, SIZE.1)).into_drawing_area();
-            root.fill(&WHITE).map_err(plot_error)?;
-            let area = if outside {
-                root.split_horizontally(SIZE.0).0
-            } else {
-                root.clone()
-            };
-            let mut chart = ChartBuilder::on(&area)
-                .caption(&self.title, ("sans-serif", 20).into_font().color(&BLACK))
-                .margin(14)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d(xa.clone(), ya.clone())
-                .map_err(plot_error)?;
-            chart
-                .configure_mesh()
-                .x_desc(&self.x_label)
-                .y_desc(&self.y_label)
-                .label_style(("sans-serif", 14).into_font().color(&BLACK))
-                .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-                .light_line_style(RGBColor(0xf4, 0xf4, 0xf4))
-                .bold_line_style(RGBColor(0xe2, 0xe2, 0xe2))
-                .draw()
-                .map_err(plot_error)?;
+        frame.render(xa, ya, lw, outside, |chart, root| {
             let plot = chart.plotting_area().get_pixel_range();
             let mut taken = Vec::new();
             for (k, c) in self.ceilings.iter().enumerate() {
                 let y = chart.backend_coord(&(xa.lo(), c.value)).1;
                 let line = [(plot.0.start, y), (plot.0.end, y)];
-                legend::draw_line(&root, &line, ceiling_color(k), 2, true)?;
+                legend::draw_line(root, &line, ceiling_color(k), 2, true)?;
                 legend::sample_path(&line, 3.0, &mut taken);
             }
             for (i, s) in self.series.iter().enumerate() {
                 let st = legend::style(i);
                 let px: Vec<(i32, i32)> = s.points.iter().map(|p| chart.backend_coord(p)).collect();
                 let width = if s.reference { 1 } else { 2 };
-                legend::draw_line(&root, &px, st.color, width, st.dashed)?;
+                legend::draw_line(root, &px, st.color, width, st.dashed)?;
                 legend::sample_path(&px, 3.0, &mut taken);
                 if !s.reference {
                     for &p in &px {
-                        legend::draw_marker(&root, st.marker, p, 3, st.color)?;
+                        legend::draw_marker(root, st.marker, p, 3, st.color)?;
                     }
                 }
             }
             if !entries.is_empty() {
                 let at = if outside {
-                    (SIZE.0 as i32 + 4, plot.1.start)
+                    outside_at(plot.1.start)
                 } else {
                     match legend::free_spot((lw, lh), plot, &taken, 5) {
                         Some(at) => at,
-                        None => return Ok(None),
+                        None => return Ok(false),
                     }
                 };
-                legend::draw(&root, entries, at)?;
+                legend::draw(root, entries, at)?;
             }
-            root.present().map_err(plot_error)?;
-        }
-        Ok(Some(svg))
+            Ok(true)
+        })
     }
 }
 
@@ -385,6 +356,7 @@ pub fn scaling(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::SIZE;
     use crate::plot::legend::check;
     use crate::plot::svg_texts;
 

@@ -10,6 +10,7 @@
 
 mod axis;
 mod bars;
+mod frame;
 mod gantt;
 mod histogram;
 mod image;

@@ -14,8 +14,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{Axis, log_ticks, nice_ceil, nice_floor, sig};
+use super::frame::{Frame, legend_inside_or_outside, outside_at};
 use super::legend::{self, Entry};
-use super::{SIZE, check_finite, plot_error};
+use super::{check_finite, plot_error};
 use crate::display::Svg;
 use crate::error::{Error, ErrorKind, Result};
 use crate::timing::{Machine, Precision};
@@ -181,37 +182,14 @@ pub fn roofline(
     let (lw, lh) = legend::size(&entries);
 
     let render = |outside: bool| -> Result<Option<String>> {
-        let width = if outside {
-            SIZE.0 + lw as u32 + 12
-        } else {
-            SIZE.0
+        let y_desc = format!("{prec} GFLOP/s");
+        let frame = Frame {
+            title,
+            x_desc: "arithmetic intensity (FLOP/byte)",
+            y_desc: &y_desc,
+            x_grid: true,
         };
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (width, SIZE.1)).into_drawing_area();
-            root.fill(&WHITE).map_err(plot_error)?;
-            let area = if outside {
-                root.split_horizontally(SIZE.0).0
-            } else {
-                root.clone()
-            };
-            let mut chart = ChartBuilder::on(&area)
-                .caption(title, ("sans-serif", 20).into_font().color(&BLACK))
-                .margin(14)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d(xa.clone(), ya.clone())
-                .map_err(plot_error)?;
-            chart
-                .configure_mesh()
-                .x_desc("arithmetic intensity (FLOP/byte)")
-                .y_desc(format!("{prec} GFLOP/s"))
-                .label_style(("sans-serif", 14).into_font().color(&BLACK))
-                .axis_desc_style(("sans-serif", 15).into_font().color(&BLACK))
-                .light_line_style(RGBColor(0xf4, 0xf4, 0xf4))
-                .bold_line_style(RGBColor(0xe2, 0xe2, 0xe2))
-                .draw()
-                .map_err(plot_error)?;
+        frame.render(&xa, &ya, lw, outside, |chart, root| {
             let plot = chart.plotting_area().get_pixel_range();
             let mut taken = Vec::new();
             for (k, &(_, peak)) in peaks.iter().enumerate() {
@@ -220,7 +198,7 @@ pub fn roofline(
                     chart.backend_coord(&(x0, peak)),
                     chart.backend_coord(&(x1, peak)),
                 ];
-                legend::draw_line(&root, &line, color, width, true)?;
+                legend::draw_line(root, &line, color, width, true)?;
                 legend::sample_path(&line, 3.0, &mut taken);
             }
             // Sloped roofs, each up to where it meets the peak.
@@ -233,7 +211,7 @@ pub fn roofline(
                     chart.backend_coord(&(corner.min(x1), (bw * corner).min(peak_n))),
                 ];
                 let st = roof_style(i);
-                legend::draw_line(&root, &line, st.color, 2, st.dashed)?;
+                legend::draw_line(root, &line, st.color, 2, st.dashed)?;
                 legend::sample_path(&line, 3.0, &mut taken);
             }
             // The ridge point of memory, and its label.
@@ -262,7 +240,7 @@ pub fn roofline(
             for (i, p) in points.iter().enumerate() {
                 let st = point_style(i);
                 let at = chart.backend_coord(&(p.intensity, p.gflops));
-                legend::draw_marker(&root, st.marker, at, 6, st.color)?;
+                legend::draw_marker(root, st.marker, at, 6, st.color)?;
                 for dx in [-6, 0, 6] {
                     for dy in [-6, 0, 6] {
                         taken.push((at.0 + dx, at.1 + dy));
@@ -270,7 +248,7 @@ pub fn roofline(
                 }
             }
             let at = if outside {
-                (SIZE.0 as i32 + 4, plot.1.start)
+                outside_at(plot.1.start)
             } else {
                 // Lower right first: under the roofs is where there is room.
                 let lower_right = (plot.0.end - lw - 8, plot.1.end - lh - 6);
@@ -284,19 +262,15 @@ pub fn roofline(
                 } else {
                     match legend::free_spot((lw, lh), plot, &taken, 5) {
                         Some(at) => at,
-                        None => return Ok(None),
+                        None => return Ok(false),
                     }
                 }
             };
-            legend::draw(&root, &entries, at)?;
-            root.present().map_err(plot_error)?;
-        }
-        Ok(Some(svg))
+            legend::draw(root, &entries, at)?;
+            Ok(true)
+        })
     };
-    match render(false)? {
-        Some(svg) => Ok(Svg::themed(svg)),
-        None => Ok(Svg::themed(render(true)?.unwrap_or_default())),
-    }
+    legend_inside_or_outside(render)
 }
 
 #[cfg(test)]
