@@ -46,13 +46,7 @@ fn chart(kind: &'static str, svg: Svg, colours: &[&'static str]) -> Entry {
 }
 
 fn machine() -> Result<Machine> {
-    let mut m = Machine::probe_with(&ProbeConfig {
-        max_bytes: 1 << 16,
-        stream_reps: 1,
-        peak_seconds: 1e-4,
-        threads: vec![1],
-        apply: false,
-    })?;
+    let mut m = Machine::probe_with(&ProbeConfig::tiny())?;
     let roof = |level: &str, read| Roof {
         level: level.into(),
         cache_bytes: None,

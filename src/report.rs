@@ -1059,14 +1059,7 @@ mod width_tests {
     }
 
     fn machine() -> Machine {
-        let mut m = Machine::probe_with(&ProbeConfig {
-            max_bytes: 1 << 16,
-            stream_reps: 1,
-            peak_seconds: 1e-4,
-            threads: vec![1],
-            apply: false,
-        })
-        .unwrap();
+        let mut m = Machine::probe_with(&ProbeConfig::tiny()).unwrap();
         m.cpu_model = "AMD EPYC 7B13 64-Core Processor".into();
         let roof = |level: &str, read| Ceiling {
             level: level.into(),

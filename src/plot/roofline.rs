@@ -38,9 +38,7 @@ pub struct RooflinePoint {
 /// use parlab::plot::{RooflinePoint, roofline};
 /// use parlab::timing::{Machine, Precision};
 /// use parlab::timing::machine::{Ceiling, PeakPoint, ProbeConfig, StreamPoint};
-/// let mut m = Machine::probe_with(&ProbeConfig {
-///     max_bytes: 1 << 16, stream_reps: 1, peak_seconds: 1e-4, threads: vec![1], apply: false,
-/// }).unwrap();
+/// let mut m = Machine::probe_with(&ProbeConfig::tiny())?;
 /// let roof = |level: &str, read| Ceiling { level: level.into(), cache_bytes: None, working_set: 0, read };
 /// m.stream = vec![StreamPoint { threads: 1, read: 20.0, add: 18.0,
 ///     ceilings: vec![roof("L1", 300.0), roof("memory", 20.0)], ..Default::default() }];
@@ -281,14 +279,7 @@ mod tests {
     use crate::timing::machine::{Ceiling, PeakPoint, ProbeConfig, StreamPoint};
 
     fn machine() -> Machine {
-        let mut m = Machine::probe_with(&ProbeConfig {
-            max_bytes: 1 << 16,
-            stream_reps: 1,
-            peak_seconds: 1e-4,
-            threads: vec![1],
-            apply: false,
-        })
-        .unwrap();
+        let mut m = Machine::probe_with(&ProbeConfig::tiny()).unwrap();
         let roof = |level: &str, read| Ceiling {
             level: level.into(),
             cache_bytes: None,

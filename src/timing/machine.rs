@@ -180,6 +180,19 @@ impl Default for ProbeConfig {
 }
 
 impl ProbeConfig {
+    /// The smallest probe — 64 KiB, one repetition, 0.1 ms per peak
+    /// measurement, one thread, nothing passed on to the kernels — for tests
+    /// and examples that need a [`Machine`] to draw or print, not its figures.
+    pub fn tiny() -> ProbeConfig {
+        ProbeConfig {
+            max_bytes: 1 << 16,
+            stream_reps: 1,
+            peak_seconds: 1e-4,
+            threads: vec![1],
+            apply: false,
+        }
+    }
+
     /// What [`Machine::probe_quick`] uses: 192 MiB, 2 repetitions, 10 ms per
     /// peak measurement, one thread and all of them.
     pub fn quick() -> ProbeConfig {
