@@ -123,29 +123,18 @@ impl fmt::Display for Compiled {
 pub fn check(source: &str) -> Result<Compiled> {
     let dir = TempDir::new()?;
     dir.write("snippet.rs", source)?;
-    // Run in the folder, on a relative path: messages then point at
-    // `snippet.rs:6:21`, not at a temporary folder's name.
-    let output = rustc()?
-        .current_dir(dir.path())
-        .args([
-            "--edition",
-            "2021",
+    let (_, compiled) = run_rustc(
+        &dir,
+        &[
             "--crate-type",
             "lib",
-            "--crate-name",
-            "snippet",
-        ])
-        .args([
             "--emit=metadata",
-            "--error-format=json",
             "-o",
             "snippet.rmeta",
             "snippet.rs",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot run rustc: {e}")))?;
-    Ok(parse(&String::from_utf8_lossy(&output.stderr)))
+        ],
+    )?;
+    Ok(compiled)
 }
 
 /// What building and running a program gave.
@@ -169,22 +158,8 @@ pub(crate) fn build_and_run(source: &str, limit: Duration) -> Result<Run> {
     let dir = TempDir::new()?;
     dir.write("main.rs", source)?;
     let exe = dir.path().join("main");
-    let output = rustc()?
-        .current_dir(dir.path())
-        .args([
-            "--edition",
-            "2021",
-            "--crate-name",
-            "snippet",
-            "-C",
-            "opt-level=2",
-        ])
-        .args(["--error-format=json", "-o", "main", "main.rs"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot run rustc: {e}")))?;
-    let compiled = parse(&String::from_utf8_lossy(&output.stderr));
-    if !compiled.ok() || !output.status.success() {
+    let (built, compiled) = run_rustc(&dir, &["-C", "opt-level=2", "-o", "main", "main.rs"])?;
+    if !compiled.ok() || !built {
         return Ok(Run::NoBuild(compiled));
     }
     let mut child = Command::new(&exe)
@@ -224,6 +199,29 @@ pub(crate) fn build_and_run(source: &str, limit: Duration) -> Result<Run> {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
+}
+
+/// Runs rustc in `dir` (edition 2021, crate `snippet`, JSON diagnostics,
+/// on a relative path, so that messages point at `snippet.rs:6:21`, not at a
+/// temporary folder) with `args`: whether it succeeded, and what it said.
+fn run_rustc(dir: &TempDir, args: &[&str]) -> Result<(bool, Compiled)> {
+    let output = rustc()?
+        .current_dir(dir.path())
+        .args([
+            "--edition",
+            "2021",
+            "--crate-name",
+            "snippet",
+            "--error-format=json",
+        ])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::new(ErrorKind::Unsupported, format!("cannot run rustc: {e}")))?;
+    Ok((
+        output.status.success(),
+        parse(&String::from_utf8_lossy(&output.stderr)),
+    ))
 }
 
 /// `rustc`: `$RUSTC`, else the one on `PATH`, else `$CARGO_HOME/bin` or

@@ -215,13 +215,14 @@ const BAND: f64 = 0.25;
 /// `threads` threads over one thread, on a machine where this process may
 /// run `cores` threads at once. The checker then measures `par_pi`
 /// (4·10⁶ samples, interleaved rounds, medians) on 1 to `cores + 2` threads
+/// (on more than 6 cores: powers of two, the cores, and `cores + 2`)
 /// and compares: a prediction within 25 % of the measurement at every thread
 /// count passes. When the machine itself strays from the ideal model (a busy
 /// machine: other programs take cores), the prediction is judged against
 /// that model instead, and the message says so.
 pub fn check_predicted_speedup(f: impl Fn(usize, usize) -> f64) -> Check {
     let cores = crate::par::available_threads().max(1);
-    let counts: Vec<usize> = (1..=(cores + 2).min(2 * cores).max(2)).collect();
+    let counts = predicted_counts(cores);
     let outcome = (|| {
         let mut predicted = Vec::new();
         for &p in &counts {
@@ -296,6 +297,21 @@ pub fn check_predicted_speedup(f: impl Fn(usize, usize) -> f64) -> Check {
         }
     })();
     finish("5.4 predicted_speedup", "predicted_speedup", outcome)
+}
+
+/// The thread counts 5.4 measures: 1 to `cores + 2` on a small machine; on a
+/// large one powers of two below the cores, the cores, and two more, so the
+/// check stays quick whatever the CPU.
+fn predicted_counts(cores: usize) -> Vec<usize> {
+    let top = (cores + 2).min(2 * cores).max(2);
+    if top <= 8 {
+        return (1..=top).collect();
+    }
+    let mut counts: Vec<usize> = std::iter::successors(Some(1), |&p| Some(p * 2))
+        .take_while(|&p| p < cores)
+        .collect();
+    counts.extend([cores, top]);
+    counts
 }
 
 /// Speed-ups of `par_pi` (4·10⁶ samples) on each thread count over the
@@ -417,6 +433,14 @@ mod tests {
         };
         let c = check_process_rows(unordered);
         assert!(c.message.contains("row order"), "{}", c.message);
+    }
+
+    #[test]
+    fn predicted_thread_counts_stay_few() {
+        assert_eq!(predicted_counts(1), vec![1, 2]);
+        assert_eq!(predicted_counts(2), vec![1, 2, 3, 4]);
+        assert_eq!(predicted_counts(6), vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(predicted_counts(64), vec![1, 2, 4, 8, 16, 32, 64, 66]);
     }
 
     #[test]

@@ -411,14 +411,7 @@ mod tests {
         };
         let texts = svg_texts(sweep.plot().unwrap().as_str());
         assert!(texts.iter().any(|t| t == "median time (µs)"), "{texts:?}");
-        let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig {
-            max_bytes: 1 << 16,
-            stream_reps: 1,
-            peak_seconds: 1e-5,
-            threads: vec![1],
-            apply: false,
-        })
-        .unwrap();
+        let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig::tiny()).unwrap();
         m.stream = vec![
             StreamPoint {
                 threads: 1,
@@ -498,14 +491,7 @@ mod tests {
                 .collect(),
             size_unit: SizeUnit::Square,
         };
-        let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig {
-            max_bytes: 1 << 16,
-            stream_reps: 1,
-            peak_seconds: 1e-5,
-            threads: vec![1],
-            apply: false,
-        })
-        .unwrap();
+        let mut m = Machine::probe_with(&crate::timing::machine::ProbeConfig::tiny()).unwrap();
         m.peak = vec![PeakPoint {
             threads: 1,
             f32: 243.44,
