@@ -402,6 +402,301 @@ class RunnerFailsForReal(unittest.TestCase):
 
 
 
+# --- No notebook asserts on anything a benchmark measured or chose -----------------------------
+#
+# `Bench` decides how many calls to make from how long each takes, and every time, rate or ratio
+# differs between CPUs and between runs. An assertion may check results, never those. Found
+# statically, per notebook (cells in order), over the code with comments and strings blanked:
+#  - names bound (`let`, `for`) from a timing helper (`.run(`, `Compare`, `Instant`, a probe…),
+#    from a timing accessor (`.median()`, `.loops`, `…bandwidth…`) or from such a name, and
+#    names such values are pushed into;
+#  - names accumulated into inside a timed closure (`x += …`, `x.fetch_add(…)`, `x.push(…)`, or
+#    `&x` handed to code whose closure does that), unless the closure's first statement resets
+#    them (`store(0`, `fill(`, `clear()`, `= 0`): then they hold the last call's work.
+# An assert (or `verify::check`) fails when it uses a timing accessor, or such a name other than
+# for its structure (a chain ending in `.threads`, `.name`, `.len()`, `.is_ok()`…) or for the error
+# of a benchmark that refused to time kernels that disagree.
+
+TIMING_HELPER = re.compile(
+    r"\.(?:run|try_run|run_with_setup)\s*\(|\.elapsed\s*\(|\.report\s*\(\s*\)"
+    r"|(?<![.\w])(?:bench|try_bench|bench_with_setup|try_bench_with_setup|sweep_threads"
+    r"|timer_overhead|time_scale)\s*\(|\bprobe(?:_quick|_with)?\s*\("
+    r"|\b(?:Compare|ThreadSweep|SizeSweep|Timeline|Instant|SystemTime|Machine|Baseline|BenchResult"
+    r"|Comparison|Scaling|SizeScaling)\b")
+# An identifier that is a time, a rate or a ratio wherever it appears…
+TIMING_WORD = re.compile(
+    r"Duration|Instant|SystemTime|elapsed|as_(?:secs|millis|micros|nanos)\w*|time_scale"
+    r"|\w*(?:throughput|bandwidth|gflop|gb_per_s|speedup|efficiency|serial_fraction|amdahl"
+    r"|seconds|secs|peak_fraction)\w*|(?:\w+_)?ratio(?:_\w+)?", re.I)
+# …and fields or methods (after a `.`) that are.
+TIMING_FIELD = {
+    "median", "median_ci", "median_duration", "std_dev", "iqr", "summary", "samples", "loops",
+    "calls", "warmup_calls", "timer_overhead", "noise_warning", "contention", "probe_seconds",
+    "total_s",
+}
+# A measured value's structure, not its numbers: what a chain may end in.
+STRUCTURE = {"threads", "name", "names", "cpu_model", "simd", "caches", "sizes",
+             "len", "is_empty", "is_ok", "is_err", "is_some", "is_none"}
+# Sizes picked from the probe: a workload sized by them is still a workload whose result can be
+# checked (names bound from them stay clean), but an assert on the size itself is on a measurement.
+PROBED_SIZE = {"memory_from_bytes", "llc_bytes", "array_bytes", "streaming_threshold"}
+# A benchmark that refused to time (its kernels disagreed) measured nothing: its error is a result.
+ERROR_OF_A_REFUSAL = {"unwrap_err", "expect_err", "err"}
+TIMED_CALL = re.compile(r"(?:\.(?:run|try_run|run_with_setup|kernel|kernel_into)"
+                        r"|(?<![.\w])(?:bench|try_bench|bench_with_setup|try_bench_with_setup|sweep_threads))\s*\(")
+ASSERT = re.compile(r"\b(?:debug_)?assert(?:_eq|_ne)?!\s*\(|(?<![\w:])(?:parlab::)?(?:verify::)?check\s*\(")
+ACCUMULATE = re.compile(
+    r"\b([A-Za-z_]\w*)(?:\s*\.\s*\w+(?:\(\s*\))?)*\s*\.\s*"
+    r"(?:fetch_\w+|compare_exchange\w*|push|push_str|extend|insert|append)\s*\("
+    r"|\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?:[+\-*/%^|&]|<<|>>)=(?!=)")
+RESET = re.compile(r"\.store\(\s*0\b|\.fill\(|\.clear\(\s*\)|(?<![=!<>])=\s*0(?:\.0)?\b|\breset")
+IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
+KEYWORDS = {"mut", "ref", "let", "in", "for", "if", "else", "move", "return", "as", "fn", "true",
+            "false", "match", "while", "loop", "Some", "None", "Ok", "Err", "self", "_"}
+
+
+def rust_code(src: str) -> str:
+    """`src` with comments, string and char literals and evcxr's `:` commands blanked (the same
+    length, newlines kept), so that brackets and names can be counted."""
+    literal = re.compile(r"//[^\n]*|/\*.*?\*/|b?r(#*)\".*?\"\1|b?\"(?:\\.|[^\"\\])*\""
+                         r"|b?'(?:\\.|\\u\{[0-9a-fA-F]+\}|[^'\\])'", re.S)
+    out, i = [], 0
+    while i < len(src):
+        m = literal.match(src, i)
+        if m and not (src[i] in "rb" and i > 0 and (src[i - 1].isalnum() or src[i - 1] == "_")):
+            out.append(re.sub(r"[^\n]", " ", m.group(0)))
+            i = m.end()
+        else:
+            out.append(src[i])
+            i += 1
+    return re.sub(r"(?m)^:.*$", lambda m: " " * len(m.group(0)), "".join(out))
+
+
+def close_of(code: str, i: int) -> int:
+    """Index just past the bracket that closes the one at `code[i]`."""
+    depth = 0
+    for j in range(i, len(code)):
+        if code[j] in "([{":
+            depth += 1
+        elif code[j] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return len(code)
+
+
+def end_of(code: str, i: int, stop: str = ";") -> int:
+    """Index of the first `stop` character at bracket depth 0 from `i`, or of the bracket that
+    closes the enclosing one."""
+    j = i
+    while j < len(code):
+        if code[j] in "([{" and code[j] not in stop:
+            j = close_of(code, j)
+            continue
+        if code[j] in stop or code[j] in ")]}":
+            return j
+        j += 1
+    return j
+
+
+def chain_after(code: str, j: int) -> list[str]:
+    """The fields and methods used on the value that ends at `j`: `x[0].a(1)?.b` → [a, b]."""
+    names = []
+    while m := re.compile(r"\s*(\?|\.\s*([A-Za-z_]\w*)|::<|\[|\()").match(code, j):
+        token, j = m.group(1), m.end()
+        if token == "(" and not names:
+            break  # `f(…)`: a call of the name itself, which returns what it computed
+        if m.group(2):
+            names.append(m.group(2))
+        elif token in ("(", "["):
+            j = close_of(code, m.end() - 1)
+        elif token == "::<":
+            j = code.index(">", j) + 1
+    return names
+
+
+def bound_names(pattern: str) -> set[str]:
+    """The names a `let` or `for` pattern binds (a `: Type` annotation left out)."""
+    cut = end_of(pattern, 0, ":")
+    return {w for w in IDENT.findall(pattern[:cut]) if w not in KEYWORDS and not w[0].isupper()}
+
+
+def timing_uses(code: str, start: int, end: int, tainted: dict[str, str], sizing: bool = False) -> list[str]:
+    """Why `code[start:end]` depends on a measurement (empty: it does not); `sizing`: it may use
+    the sizes the probe picked."""
+    why = []
+    for m in IDENT.finditer(code, start, end):
+        word, before = m.group(0), code[max(0, m.start() - 2):m.start()]
+        if before.endswith("::") or code[m.end():m.end() + 1] == "!":
+            continue
+        if before.rstrip().endswith(".") and not before.endswith(".."):
+            if word in TIMING_FIELD or TIMING_WORD.fullmatch(word):
+                why.append(f"`.{word}`, a measurement")
+            continue
+        if TIMING_WORD.fullmatch(word):
+            why.append(f"`{word}`, a time or a rate")
+        elif word in tainted:
+            chain = chain_after(code, m.end())
+            allowed = STRUCTURE | PROBED_SIZE if sizing else STRUCTURE
+            if not (chain and chain[-1] in allowed or ERROR_OF_A_REFUSAL & set(chain)):
+                why.append(f"`{word}`, {tainted[word]}")
+    return why
+
+
+def mutated_in_timed_closure(code: str, start: int, end: int) -> set[str]:
+    """Names from outside that the timed call's arguments `code[start:end]` accumulate into."""
+    args = code[start:end]
+    params = set()
+    for m in re.finditer(r"\|([^|]*)\|", args):
+        params |= bound_names(m.group(1).replace(":", " "))
+    local = {w for m in re.finditer(r"\blet\s+([^=;]*)=", args) for w in bound_names(m.group(1))}
+    hit, through_params = set(), False
+    for m in ACCUMULATE.finditer(args):
+        root = m.group(1) or m.group(2)
+        if root in params:
+            through_params = True  # e.g. |c| c.fetch_add(1, …): acts on whatever was lent in
+        elif root not in local:
+            hit.add(root)
+    if through_params:
+        hit |= {w for w in re.findall(r"&\s*(?:mut\s+)?([a-z_]\w*)", args) if w not in params | local}
+    body = re.search(r"\|[^|]*\|\s*", args)  # the timed closure's body
+    if body:
+        first = args[body.end():]
+        first = first[1:end_of(first, 1)] if first.startswith("{") else first[:end_of(first, 0)]
+        hit -= {w for w in hit if re.search(rf"\b{w}\b", first) and RESET.search(first)}
+    return hit - {"self"}
+
+
+def timing_asserts(cells: list[str]) -> list[str]:
+    """Each assert in the notebook's code `cells` that depends on a measurement, and why."""
+    sources = [rust_code(c) for c in cells]
+    code = "\n".join(sources)
+    starts = [sum(len(s) + 1 for s in sources[:k]) for k in range(len(sources))]
+    cell_at = lambda pos: max(k for k, s in enumerate(starts) if s <= pos) + 1  # noqa: E731
+    events = []  # (position, kind, data), handled in order
+    for m in re.finditer(r"\blet\b", code):
+        eq = re.compile(r"(?<![=!<>])=(?![=>])").search(code, m.end())
+        if eq and ";" not in code[m.end():eq.start()]:
+            stop = end_of(code, eq.end())
+            events.append((stop, "bind", (bound_names(code[m.end():eq.start()]), eq.end(), stop)))
+    for m in re.finditer(r"\bfor\b([^{};]*?)\bin\b", code):
+        stop = end_of(code, m.end(), "{;")
+        events.append((stop, "bind", (bound_names(m.group(1)), m.end(), stop)))
+    for m in ACCUMULATE.finditer(code):
+        stop = close_of(code, m.end() - 1) if m.group(1) else end_of(code, m.end())
+        events.append((stop, "grow", (m.group(1) or m.group(2), m.end(), stop)))
+    for m in TIMED_CALL.finditer(code):
+        stop = close_of(code, m.end() - 1)
+        events.append((stop, "timed", mutated_in_timed_closure(code, m.end(), stop - 1)))
+    for m in ASSERT.finditer(code):
+        events.append((m.start(), "assert", (m.end(), close_of(code, m.end() - 1))))
+    tainted, problems = {}, []
+    for pos, kind, data in sorted(events, key=lambda e: e[0]):
+        if kind == "bind":
+            names, a, b = data
+            why = TIMING_HELPER.search(code, a, b) or timing_uses(code, a, b, tainted, sizing=True)
+            for name in names:
+                if why:
+                    tainted[name] = f"bound from a measurement in cell {cell_at(pos)}"
+                else:
+                    tainted.pop(name, None)
+        elif kind == "grow":
+            name, a, b = data
+            if timing_uses(code, a, b, tainted, sizing=True):
+                tainted[name] = f"filled from a measurement in cell {cell_at(pos)}"
+        elif kind == "timed":
+            for name in data:
+                tainted[name] = (f"accumulated into by a timed closure in cell {cell_at(pos)}: it "
+                                 "counts the calls the benchmark chose to make")
+        else:
+            a, b = data
+            for why in timing_uses(code, a, b, tainted):
+                line = cells[cell_at(pos) - 1][pos - starts[cell_at(pos) - 1]:].split("\n")[0]
+                problems.append(f"cell {cell_at(pos)}: `{line.strip()[:70]}` uses {why}")
+    return problems
+
+
+def code_cells(path: Path) -> list[str]:
+    """Every cell's source, markdown cells blank, so that cell numbers are the notebook's."""
+    nb = json.loads(path.read_text())
+    return ["".join(c["source"]) if c["cell_type"] == "code" else "" for c in nb["cells"]]
+
+
+class NoAssertOnTiming(unittest.TestCase):
+    def test_no_notebook_asserts_on_a_measurement(self):
+        paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
+        self.assertTrue(paths)
+        for path in paths:
+            with self.subTest(notebook=path.name):
+                self.assertEqual(timing_asserts(code_cells(path)), [], path.name)
+
+    # The bug that aborted 05 on Zen 4: totals over as many calls as Bench chose.
+    COUNTERS_05 = """
+let plain: Vec<AtomicU64> = (0..threads).map(|_| AtomicU64::new(0)).collect();
+let padded: Vec<PaddedCounter> = (0..threads).map(|_| PaddedCounter { count: AtomicU64::new(0) }).collect();
+let shared = quick3.clone().name("neighbouring AtomicU64").run(|| count_into(&plain, n, |c| { c.fetch_add(1, Ordering::Relaxed); }))?;
+let own = quick3.clone().name("PaddedCounter").run(|| count_into(&padded, n, |c| { c.count.fetch_add(1, Ordering::Relaxed); }))?;
+"""
+
+    def test_catches_totals_that_count_the_benchmark_calls(self):
+        bug = self.COUNTERS_05 + ("assert!(plain.iter().zip(&padded).all(|(a, b)| a.load(Ordering::Relaxed) "
+                                  "== b.count.load(Ordering::Relaxed)));")
+        problems = timing_asserts([":dep parlab = { path = \"..\" }", bug])
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("`plain`, accumulated into by a timed closure", problems[0])
+        self.assertIn("`padded`", problems[1])
+        counted = "let mut calls = 0;\nlet r = quick.run(|| { calls += 1; add(&a) })?;\nassert!(calls > 0);"
+        self.assertIn("`calls`", "".join(timing_asserts([counted])))
+
+    def test_catches_measured_speeds_times_and_ratios(self):
+        bad = {
+            "let machine = Machine::probe_quick()?;\nassert!(machine.threads >= 1 && machine.bandwidth(1)? > 0.0);":
+                "`.bandwidth`, a measurement",
+            "let r = quick.run(|| f())?;\nassert!(r.median() < 1e-3);": "`.median`",
+            "let r = quick.run(|| f())?;\nassert_eq!(r.loops, 1);": "`.loops`",
+            "let r = quick.run(|| f())?;\nlet t = r.summary.min;\nassert!(t > 0.0);": "`t`, bound from",
+            "let c = Compare::new().kernel(\"a\", || f()).run()?;\nlet s = c.speedups();\nassert!(s[0].1 > 1.0);":
+                "`s`, bound from",
+            "let a = q.run(|| f())?;\nlet b = q.run(|| g())?;\nlet x = a.median() / b.median();\nassert!(x > 1.3);":
+                "`x`",
+            "let t = Instant::now();\nf();\nlet secs = t.elapsed();\nassert!(secs < Duration::from_secs(1));":
+                "`secs`",
+            "let mut rows = vec![];\nfor p in 1..3 { let r = q.run(|| f(p))?; rows.push(r.median()); }\n"
+            "assert!(rows[0] > rows[1]);": "`rows`, filled from",
+        }
+        for src, why in bad.items():
+            with self.subTest(src=src):
+                self.assertIn(why, "".join(timing_asserts([src])))
+
+    def test_result_and_structure_asserts_pass(self):
+        fixed = self.COUNTERS_05.replace(
+            "run(|| count_into(&plain,", "run(|| { plain.iter().for_each(|c| c.store(0, Ordering::Relaxed));\n"
+            "    count_into(&plain,").replace("Relaxed); }))?;\nlet own", "Relaxed); }) })?;\nlet own").replace(
+            "run(|| count_into(&padded,", "run(|| { padded.iter().for_each(|c| c.count.store(0, Ordering::Relaxed));\n"
+            "    count_into(&padded,").replace("Relaxed); }))?;\n", "Relaxed); }) })?;\n")
+        self.assertIn("store(0", fixed)
+        good = [
+            fixed + "assert!(plain.iter().all(|c| c.load(Ordering::Relaxed) == n));\n"
+                    "assert!(padded.iter().all(|c| c.count.load(Ordering::Relaxed) == n), \"a .median() of 1 ms\");",
+            "let machine = Machine::probe_quick()?;\nassert!(machine.threads >= 1);\n"
+            "assert_eq!(machine.stream_point(machine.threads)?.threads, machine.threads);",
+            "let r = quick.run(|| add(a.view(), b.view(), c.view_mut()))?;\nassert_eq!(c, reference);",
+            "let busy = q.run(|| par_sum(x.view()))?;\nassert_eq!(par_sum(x.view()), expected); // not r.median()",
+            "let rows = cmp.rows();\nassert_eq!(load_csv(p)?.len(), rows.len());",
+            "let r = q.run(|| f())?;\nlet r = pi(10, 1)?;\nassert!(r.value > 3.0);",
+        ]
+        for src in good:
+            with self.subTest(src=src):
+                self.assertEqual(timing_asserts([src]), [])
+
+    def test_code_and_strings_are_told_apart(self):
+        src = 'let s = "a ; { \\" b"; // c ( d\nlet ch = \'{\'; fn f<\'a>(x: &\'a str) { r#"("#; }\n:dep x'
+        code = rust_code(src)
+        self.assertEqual(len(code), len(src))
+        self.assertEqual(code.split("\n"), ["let s = " + " " * len('"a ; { \\" b"') + "; " + " " * len("// c ( d"),
+                                              "let ch =    ; fn f<'a>(x: &'a str) {       ; }", " " * len(":dep x")])
+
+
 class Pacing(unittest.TestCase):
     def test_stated_times_agree_with_the_estimate(self):
         import pacing
