@@ -328,6 +328,13 @@ fn matmul_cases<T: Float>() {
                 let mut c = Mat::<T>::random((m, n), lc, 99);
                 on(t, || k::par_matmul(av, bv, c.view_mut())).unwrap();
                 assert_close(c.view(), &want, &tol, &format!("par_matmul {t}t {what}"));
+                // The same GEMM calls as matmul: the same bits, whatever
+                // the CPU's library kernels.
+                assert_same(
+                    c.view(),
+                    results[3].view(),
+                    &format!("par_matmul {t}t against matmul, {what}"),
+                );
             }
         }
     }
@@ -345,24 +352,40 @@ fn matmul_f64() {
 
 #[test]
 fn par_matmul_of_a_large_product_matches_serial() {
-    // Large enough to be split into bands (the small cases run serially).
-    let a = Mat::<f64>::random((300, 200), Layout::C, 3);
-    let b = Mat::<f64>::random((200, 250), Layout::F, 4);
-    let mut want = Array2::zeros((300, 250));
-    k::matmul(a.view(), b.view(), want.view_mut()).unwrap();
-    for t in THREADS {
-        let mut c = Array2::zeros((300, 250));
-        on(t, || k::par_matmul(a.view(), b.view(), c.view_mut())).unwrap();
-        assert_same(c.view(), want.view(), &format!("par_matmul {t}t"));
-        // And the wide case, split by columns.
-        let mut w = Array2::zeros((250, 300));
-        let mut w1 = Array2::zeros((250, 300));
-        k::matmul(b.view().t(), a.view().t(), w1.view_mut()).unwrap();
-        on(t, || {
-            k::par_matmul(b.view().t(), a.view().t(), w.view_mut())
-        })
-        .unwrap();
-        assert_same(w.view(), w1.view(), &format!("par_matmul wide {t}t"));
+    // Several GEMM bands with a tail, split by rows (m ≥ n) and by columns,
+    // from every layout: the bits must not depend on the thread count.
+    for (m, kk, n, la, lb) in [
+        (300, 200, 250, Layout::C, Layout::F),
+        (250, 130, 600, Layout::Transposed, Layout::C),
+        (513, 64, 300, Layout::Strided, Layout::Reversed),
+    ] {
+        let what = format!("{m}×{kk}·{kk}×{n} a {la:?} b {lb:?}");
+        let a = Mat::<f64>::random((m, kk), la, 3);
+        let b = Mat::<f64>::random((kk, n), lb, 4);
+        let mut want = Array2::zeros((m, n));
+        k::matmul(a.view(), b.view(), want.view_mut()).unwrap();
+        let reference = a.view().dot(&b.view());
+        // Between libraries and CPUs only the error bound holds.
+        let tol = parlab::verify::Tol::for_product(a.view(), b.view()).unwrap();
+        parlab::verify::check(&reference, &want, tol).unwrap();
+        for t in THREADS {
+            let mut c = Array2::zeros((m, n));
+            on(t, || k::par_matmul(a.view(), b.view(), c.view_mut())).unwrap();
+            assert_same(c.view(), want.view(), &format!("par_matmul {t}t {what}"));
+            // And the transposed product, split the other way.
+            let mut w = Array2::zeros((n, m));
+            let mut w1 = Array2::zeros((n, m));
+            k::matmul(b.view().t(), a.view().t(), w1.view_mut()).unwrap();
+            on(t, || {
+                k::par_matmul(b.view().t(), a.view().t(), w.view_mut())
+            })
+            .unwrap();
+            assert_same(
+                w.view(),
+                w1.view(),
+                &format!("par_matmul transposed {t}t {what}"),
+            );
+        }
     }
 }
 

@@ -8,7 +8,9 @@
 //!    caches while they are reused.
 //! 4. [`par_matmul_blocked`]: bands of rows of `c` on the current rayon pool;
 //!    each thread writes only its own band.
-//! 5. [`matmul`] / [`par_matmul`]: for real work. They call the system's
+//! 5. [`matmul`] / [`par_matmul`]: for real work, cut into the same fixed
+//!    bands of [`GEMM_BAND`] rows or columns of `c` (so the thread count
+//!    cannot change a bit of the result). They call the system's
 //!    OpenBLAS when it is installed (loaded at run time, see
 //!    [`gemm_library`](super::gemm_library)) and matrixmultiply's
 //!    `sgemm`/`dgemm` otherwise — packed panels, a register-blocked
@@ -306,7 +308,9 @@ fn gemm<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, mut c: ArrayViewMu
     }
 }
 
-/// `c = a·b` for real work, on the calling thread: the system's OpenBLAS
+/// `c = a·b` for real work, on the calling thread, in bands of
+/// [`GEMM_BAND`] rows (or columns, when `c` is wider than tall), one GEMM
+/// call each — the calls [`par_matmul`] shares among threads: the system's OpenBLAS
 /// when it is installed (what numpy uses; built once by the distribution, so
 /// a notebook gets its full speed), matrixmultiply's `sgemm`/`dgemm`
 /// otherwise ([`gemm_library`](super::gemm_library) says which). Views of
@@ -339,17 +343,22 @@ pub fn matmul<T: Float>(
     c: ArrayViewMut2<'_, T>,
 ) -> Result<()> {
     check(&a, &b, c.shape())?;
-    gemm(a, b, c);
+    banded_gemm(a, b, c, false);
     Ok(())
 }
 
-/// [`matmul`] on the current rayon pool: `c` is cut into one band per thread
-/// along its longer side, and each thread runs GEMM on its band.
+/// [`matmul`] on the current rayon pool: the bands of [`matmul`]
+/// (fixed by the shape, never by the thread count) are shared among the
+/// pool's threads, and each thread runs the GEMM on whole bands.
 ///
-/// Each band packs its own copy of the shared operand, a small cost for large
-/// matrices. Results can differ from [`matmul`] in the last bits only where
-/// the library's blocking of `k` differs; with this split it does not, so the
-/// values are identical in practice.
+/// **The same bits as [`matmul`] on any number of threads, by construction:**
+/// both make the same GEMM calls on the same sub-problems, and a
+/// single-threaded GEMM call is deterministic for a given CPU and library.
+/// (Cutting bands by thread count would not be: a library's kernels may
+/// round the tail rows of a band differently from the same rows inside a
+/// larger one — OpenBLAS's AVX-512 kernels do.) Between CPUs, libraries or
+/// [`gemm_library`](super::gemm_library)s the bits may differ within the
+/// error bound of a product (`verify::Tol::for_product`).
 ///
 /// # Errors
 /// As [`matmul_ijk`].
@@ -358,53 +367,86 @@ pub fn matmul<T: Float>(
 ///
 /// ```
 /// use ndarray::Array2;
-/// let a = Array2::from_shape_fn((300, 200), |(i, j)| ((i + j) % 5) as f32);
-/// let mut c = Array2::zeros((300, 300));
-/// parlab::par::with_threads(2, || parlab::kernels::par_matmul(a.view(), a.t(), c.view_mut()))?;
-/// assert_eq!(c, a.dot(&a.t()));
+/// let a = Array2::from_shape_fn((300, 200), |(i, j)| ((i + j) % 7) as f64 / 7.0);
+/// let mut c1 = Array2::zeros((300, 300));
+/// let mut c2 = Array2::zeros((300, 300));
+/// parlab::kernels::matmul(a.view(), a.t(), c1.view_mut())?;
+/// parlab::par::with_threads(2, || parlab::kernels::par_matmul(a.view(), a.t(), c2.view_mut()))?;
+/// assert_eq!(c1, c2); // bit for bit, not just close
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn par_matmul<T: Float>(
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
-    mut c: ArrayViewMut2<'_, T>,
+    c: ArrayViewMut2<'_, T>,
 ) -> Result<()> {
     check(&a, &b, c.shape())?;
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let threads = rayon::current_num_threads();
-    // Below ≈ 64³ the work is smaller than the cost of handing it to threads.
-    if threads <= 1 || m * k * n < 64 * 64 * 64 {
-        gemm(a, b, c);
-        return Ok(());
-    }
-    // Bands of whole micro-kernel panels (multiples of 32 rows or columns).
-    let band = |len: usize| len.div_ceil(threads).next_multiple_of(32).max(32);
-    if m >= n {
-        let h = band(m);
-        a.axis_chunks_iter(Axis(0), h)
-            .into_par_iter()
-            .zip(c.axis_chunks_iter_mut(Axis(0), h).into_par_iter())
-            .enumerate()
-            .for_each(|(k, (a, c))| {
-                let rows = a.nrows();
-                crate::timing::timeline::span_with(
-                    || format!("rows {}..{}", k * h, k * h + rows),
-                    || gemm(a, b, c),
-                )
-            });
-    } else {
-        let w = band(n);
-        b.axis_chunks_iter(Axis(1), w)
-            .into_par_iter()
-            .zip(c.axis_chunks_iter_mut(Axis(1), w).into_par_iter())
-            .enumerate()
-            .for_each(|(k, (b, c))| {
-                let cols = b.ncols();
-                crate::timing::timeline::span_with(
-                    || format!("columns {}..{}", k * w, k * w + cols),
-                    || gemm(a, b, c),
-                )
-            });
-    }
+    banded_gemm(a, b, c, true);
     Ok(())
+}
+
+/// Rows (or columns) of `c` in one GEMM call of [`matmul`] and
+/// [`par_matmul`], for products worth splitting: a multiple of every
+/// library micro-kernel's panel (≤ 32), large enough that re-packing the
+/// shared operand for each band costs little, small enough that a 1024² product
+/// has bands for several threads. A constant on purpose: the bands must not
+/// depend on the machine or the thread count (see [`par_matmul`]).
+pub const GEMM_BAND: usize = 256;
+
+/// How `c` (`m×n`, inner dimension `k`) is cut into GEMM calls: along its
+/// longer side (rows when `m ≥ n`) into bands of [`GEMM_BAND`], or not at
+/// all below ≈ 64³ multiply-adds. A function of the shape alone.
+fn gemm_bands(m: usize, k: usize, n: usize) -> Option<(Axis, usize)> {
+    if m.saturating_mul(k).saturating_mul(n) < 64 * 64 * 64 || m.max(n) <= GEMM_BAND {
+        return None;
+    }
+    let h = std::env::var("TMP_BAND")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(GEMM_BAND);
+    Some((if m >= n { Axis(0) } else { Axis(1) }, h))
+}
+
+/// The GEMM calls of [`matmul`] (`parallel = false`, in order on the calling
+/// thread) and [`par_matmul`] (on the current pool).
+fn banded_gemm<T: Float>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    mut c: ArrayViewMut2<'_, T>,
+    parallel: bool,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let Some((axis, h)) = gemm_bands(m, k, n) else {
+        return gemm(a, b, c);
+    };
+    let parallel = parallel && rayon::current_num_threads() > 1;
+    let what = if axis == Axis(0) { "rows" } else { "columns" };
+    // Band i of c, with the rows of a (or columns of b) it needs.
+    let band = |i: usize, c: ArrayViewMut2<'_, T>| {
+        let start = i * h;
+        let end = start + c.len_of(axis);
+        let (a, b) = if axis == Axis(0) {
+            (a.slice(s![start..end, ..]), b)
+        } else {
+            (a, b.slice(s![.., start..end]))
+        };
+        if parallel {
+            crate::timing::timeline::span_with(
+                || format!("{what} {start}..{end}"),
+                || gemm(a, b, c),
+            )
+        } else {
+            gemm(a, b, c)
+        }
+    };
+    if parallel {
+        c.axis_chunks_iter_mut(axis, h)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, c)| band(i, c));
+    } else {
+        for (i, c) in c.axis_chunks_iter_mut(axis, h).enumerate() {
+            band(i, c);
+        }
+    }
 }

@@ -102,7 +102,9 @@ mod triad;
 pub use add::{add, add_alloc, add_assign, add_chunks, add_loop, add_zip, par_add, par_add_assign};
 pub use blas::gemm_library;
 pub use float::Float;
-pub use matmul::{matmul, matmul_blocked, matmul_ijk, matmul_ikj, par_matmul, par_matmul_blocked};
+pub use matmul::{
+    GEMM_BAND, matmul, matmul_blocked, matmul_ijk, matmul_ikj, par_matmul, par_matmul_blocked,
+};
 pub use monte_carlo::{
     CallOption, Estimate, MC_CHUNK, Stream, black_scholes_call, european_call, par_european_call,
     par_pi, pi,

@@ -30,8 +30,9 @@ pub const SHAPES: [(usize, usize); 14] = [
 ];
 
 /// `(m, k, n)` for matrix products: empty dimensions, tiny, and sizes that
-/// cross the blocked kernel's 64 × 128 × 512 tiles and the parallel bands.
-pub const MATMUL_SHAPES: [(usize, usize, usize); 10] = [
+/// cross the blocked kernel's 64 × 128 × 512 tiles and `matmul`'s GEMM bands
+/// of 256 rows or columns (with tails of 3 and 44).
+pub const MATMUL_SHAPES: [(usize, usize, usize); 11] = [
     (0, 0, 0),
     (0, 3, 2),
     (3, 0, 2),
@@ -42,6 +43,7 @@ pub const MATMUL_SHAPES: [(usize, usize, usize); 10] = [
     (1, 130, 1),
     (65, 129, 33),
     (130, 70, 515),
+    (300, 40, 30),
 ];
 
 /// How a matrix sits in memory.
