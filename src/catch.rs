@@ -20,21 +20,34 @@ static HOOK_STATE: std::sync::Mutex<HookState> = std::sync::Mutex::new(HookState
     previous: None,
 });
 
-/// The latest panics seen by the quiet hook, numbered: `(seq, message,
-/// location)` — several, because a panic in a worker of `std::thread::scope`
-/// reaches the caller as a second panic ("a scoped thread panicked") and the
-/// worker's own message is only in the first.
-/// The fourth field says whether the panicking thread was itself inside a
-/// `catch_panic` (a scoped worker is not: it is the caller's child): with
-/// several catches on several threads at once (tests run in parallel), the
-/// worker's panic is told apart from another caller's own.
-static PANICS: std::sync::Mutex<Vec<(u64, String, String, bool)>> =
-    std::sync::Mutex::new(Vec::new());
+/// A panic the quiet hook saw.
+struct Seen {
+    /// Its number, in the order panics happened.
+    seq: u64,
+    message: String,
+    /// ` (file:line:column)`, or empty.
+    location: String,
+    /// Whether the panicking thread was itself inside a `catch_panic` (a
+    /// scoped worker is not: it is the caller's child): with several catches
+    /// on several threads at once (tests run in parallel), a worker's panic
+    /// is told apart from another caller's own.
+    inside: bool,
+    thread: std::thread::ThreadId,
+}
+
+/// The latest panics seen by the quiet hook — several, because a panic in a
+/// worker of `std::thread::scope` reaches the caller as a second panic ("a
+/// scoped thread panicked", or `Any { .. }` through `join().unwrap()`) and
+/// the worker's own message is only in the first.
+static PANICS: std::sync::Mutex<Vec<Seen>> = std::sync::Mutex::new(Vec::new());
 static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 const KEPT: usize = 32;
 
 /// The message `std::thread::scope` panics with when a worker panicked.
 const SCOPED: &str = "a scoped thread panicked";
+/// How the payload of a joined thread's panic prints in the message of
+/// `handle.join().unwrap()`: the worker's own message is lost there.
+const JOINED: &str = "Any { .. }";
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -54,8 +67,13 @@ fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
     if panics.len() >= KEPT {
         panics.remove(0);
     }
-    let inside = CATCHING.with(|c| c.get() > 0);
-    panics.push((seq, payload_message(info.payload()), loc, inside));
+    panics.push(Seen {
+        seq,
+        message: payload_message(info.payload()),
+        location: loc,
+        inside: CATCHING.with(|c| c.get() > 0),
+        thread: std::thread::current().id(),
+    });
 }
 
 /// Runs `f`, catching a panic and returning its message (with its location)
@@ -67,7 +85,20 @@ fn quiet_hook(info: &std::panic::PanicHookInfo<'_>) {
 ///
 /// A panic in a worker of `std::thread::scope` reaches the caller only as
 /// "a scoped thread panicked"; the worker's own message (`attempt to subtract
-/// with overflow`, an `unwrap` on `None`) is named too.
+/// with overflow`, an `unwrap` on `None`) is named too. So is the message of
+/// a thread whose panic the caller got from `handle.join().unwrap()`, which
+/// by itself reads only ``called `Result::unwrap()` on an `Err` value: Any { .. }``.
+/// The worker is found by the order of panics (the latest before the
+/// caller's, from a thread outside any catch): while several threads catch
+/// at once, another's worker may be named instead.
+///
+/// ```
+/// let e = parlab::catch::catch_panic(|| {
+///     std::thread::scope(|s| s.spawn(|| -> u8 { panic!("row 7") }).join().unwrap())
+/// })
+/// .unwrap_err();
+/// assert!(e.contains("Any { .. }") && e.contains("a thread it joined panicked: row 7"), "{e}");
+/// ```
 ///
 /// ```
 /// let r = parlab::catch::catch_panic(|| -> u32 { panic!("boom {}", 1) });
@@ -106,21 +137,36 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
         // payload names the panic; the hook adds where it happened.
         let msg = payload_message(&*p);
         let panics = lock(&PANICS);
-        let seen: Vec<&(u64, String, String, bool)> =
-            panics.iter().filter(|(seq, ..)| *seq >= start).collect();
-        if msg.starts_with(SCOPED) {
-            // A worker's own panic: from a thread outside any catch first.
-            let worker = seen
-                .iter()
-                .find(|(_, m, _, inside)| !m.starts_with(SCOPED) && !inside)
-                .or_else(|| seen.iter().find(|(_, m, ..)| !m.starts_with(SCOPED)));
-            if let Some((_, worker, loc, _)) = worker {
-                return format!("{SCOPED}: {worker}{loc}");
-            }
+        let seen: Vec<&Seen> = panics.iter().filter(|p| p.seq >= start).collect();
+        // The caller's own panic: on this thread, else (a scope inside a
+        // rayon job of `f`) the latest with its message.
+        let here = std::thread::current().id();
+        let own = seen
+            .iter()
+            .rev()
+            .find(|p| p.message == msg && p.thread == here)
+            .or_else(|| seen.iter().rev().find(|p| p.message == msg));
+        let own_text = own.map_or_else(|| msg.clone(), |p| format!("{}{}", p.message, p.location));
+        let relayed = |m: &str| m.starts_with(SCOPED) || m.contains(JOINED);
+        if !relayed(&msg) {
+            return own_text;
         }
-        match seen.iter().rev().find(|(_, m, ..)| *m == msg) {
-            Some((_, m, loc, _)) => format!("{m}{loc}"),
-            None => msg,
+        // The worker's own panic: the latest before the caller's, from a
+        // thread outside any catch first.
+        let before = own.map_or(u64::MAX, |p| p.seq);
+        let origin = |p: &&&Seen| p.seq < before && !relayed(&p.message);
+        let worker = seen
+            .iter()
+            .rev()
+            .find(|p| origin(p) && !p.inside)
+            .or_else(|| seen.iter().rev().find(origin));
+        match worker {
+            Some(w) if msg.starts_with(SCOPED) => format!("{SCOPED}: {}{}", w.message, w.location),
+            Some(w) => format!(
+                "{own_text}, because a thread it joined panicked: {}{}",
+                w.message, w.location
+            ),
+            None => own_text,
         }
     })
 }
@@ -152,8 +198,14 @@ mod tests {
         }
     }
 
+    /// Taken by the tests whose workers panic: a worker's panic is told
+    /// from another test's by the order of panics alone, which two such
+    /// tests running at once would mix up.
+    static WORKERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn a_scoped_workers_panic_is_named() {
+        let _one_at_a_time = lock(&WORKERS);
         let e = catch_panic(|| {
             std::thread::scope(|s| {
                 s.spawn(|| {
@@ -165,6 +217,36 @@ mod tests {
         .unwrap_err();
         assert!(
             e.starts_with("a scoped thread panicked: index out of bounds"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_joined_threads_panic_is_named() {
+        let _one_at_a_time = lock(&WORKERS);
+        let e = catch_panic(|| {
+            std::thread::scope(|s| {
+                let h = s.spawn(|| -> u8 { panic!("band {} failed", 2) });
+                h.join().unwrap()
+            })
+        })
+        .unwrap_err();
+        assert!(
+            e.starts_with("called `Result::unwrap()` on an `Err` value: Any { .. } (src/"),
+            "{e}"
+        );
+        assert!(
+            e.contains(", because a thread it joined panicked: band 2 failed (src/catch.rs:"),
+            "{e}"
+        );
+        let e = catch_panic(|| {
+            std::thread::spawn(|| -> u8 { panic!("plain thread") })
+                .join()
+                .unwrap()
+        })
+        .unwrap_err();
+        assert!(
+            e.contains("a thread it joined panicked: plain thread"),
             "{e}"
         );
     }

@@ -352,8 +352,12 @@ fn one_thread(f: &BandFn<'_>) -> Result<(), Problem> {
     let case = "a 1024×1024 image with 4 threads";
     let mut panicked = None;
     let seen = super::observe::ran_on_calling_thread(3, || {
-        if let Err(p) = call(|| f(img.view(), out.view_mut(), 4), case) {
-            panicked = Some(panic_hint(p));
+        match call(|| f(img.view(), out.view_mut(), 4), case) {
+            Ok(()) => true,
+            Err(p) => {
+                panicked = Some(panic_hint(p));
+                false
+            }
         }
     });
     if let Some(p) = panicked {

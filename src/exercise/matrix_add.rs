@@ -167,8 +167,12 @@ fn one_thread(f: &AddFn<'_>) -> Result<(), Problem> {
     let case = format!("a {n}×{n} matrix with 4 threads");
     let mut panicked = None;
     let seen = super::observe::ran_on_calling_thread(3, || {
-        if let Err(p) = call(|| f(a.view(), b.view(), c.view_mut(), 4), &case) {
-            panicked = Some(p);
+        match call(|| f(a.view(), b.view(), c.view_mut(), 4), &case) {
+            Ok(()) => true,
+            Err(p) => {
+                panicked = Some(p);
+                false
+            }
         }
     });
     if let Some(p) = panicked {

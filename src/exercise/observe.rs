@@ -45,8 +45,12 @@ fn cpu_time(clock: i32) -> Option<Duration> {
     }
 }
 
-/// A call shorter than this tells nothing about where its work ran.
+/// A run shorter than this tells nothing about where its work ran; multiplied
+/// by [`time_scale`](crate::timing::time_scale) (a faster CPU finishes the
+/// same call sooner).
 const MEASURABLE: Duration = Duration::from_millis(2);
+/// At most this many calls make up one run.
+const MAX_CALLS: usize = 1000;
 /// A serial solution keeps the calling thread busy for the whole call; a
 /// parallel one leaves it waiting in `join` for most of it.
 const BUSY: f64 = 0.7;
@@ -54,14 +58,19 @@ const BUSY: f64 = 0.7;
 const ALL: f64 = 0.9;
 
 /// Whether the calling thread did all the work of `f`, judged by its share:
-/// CPU time over the wall time of the call, or over the CPU time of the
-/// whole process during the call, whichever is higher, the highest of up to
+/// CPU time over the wall time of a run, or over the CPU time of the
+/// whole process during the run, whichever is higher, the highest of up to
 /// `tries` runs. A parallel solution keeps both low, whatever the load; a
 /// serial one gets one of them high: a busy machine preempts it, which lowers
 /// the first, and other threads of the process (tests running side by side)
-/// lower the second. `None` when it cannot be told (too short a call, no
-/// per-thread clock).
-pub(crate) fn ran_on_calling_thread(tries: usize, mut f: impl FnMut()) -> Option<bool> {
+/// lower the second. A run calls `f` until it has lasted [`MEASURABLE`] (at
+/// most [`MAX_CALLS`] times), so a fast CPU, on which one call is too short to
+/// tell, gets the same answer as a slow one: a share, unlike a sum, does not
+/// depend on the number of calls. `f` returns whether to go on: `false`
+/// (the student's function panicked) ends the runs. `None` when it cannot be
+/// told (calls too short even together, no per-thread clock, a failed call).
+pub(crate) fn ran_on_calling_thread(tries: usize, mut f: impl FnMut() -> bool) -> Option<bool> {
+    let measurable = MEASURABLE.mul_f64(crate::timing::time_scale().min(1e3));
     let mut best: Option<f64> = None;
     for _ in 0..tries {
         let (cpu0, all0) = (
@@ -69,11 +78,17 @@ pub(crate) fn ran_on_calling_thread(tries: usize, mut f: impl FnMut()) -> Option
             cpu_time(CLOCK_PROCESS_CPUTIME_ID)?,
         );
         let wall0 = Instant::now();
-        f();
+        let mut calls = 0;
+        while calls < MAX_CALLS && (calls == 0 || wall0.elapsed() < measurable) {
+            if !f() {
+                return None;
+            }
+            calls += 1;
+        }
         let wall = wall0.elapsed();
         let cpu = cpu_time(CLOCK_THREAD_CPUTIME_ID)?.saturating_sub(cpu0);
         let all = cpu_time(CLOCK_PROCESS_CPUTIME_ID)?.saturating_sub(all0);
-        if wall < MEASURABLE {
+        if wall < measurable {
             continue;
         }
         let of_wall = cpu.as_secs_f64() / wall.as_secs_f64();
@@ -144,12 +159,16 @@ mod tests {
                 x = std::hint::black_box(x.wrapping_add(1));
             }
         };
-        if let Some(serial) = ran_on_calling_thread(5, || spin(10)) {
+        if let Some(serial) = ran_on_calling_thread(5, || {
+            spin(10);
+            true
+        }) {
             assert!(serial);
             let serial = ran_on_calling_thread(3, || {
                 std::thread::scope(|s| {
                     s.spawn(|| spin(10));
                 });
+                true
             });
             assert_eq!(serial, Some(false));
         }

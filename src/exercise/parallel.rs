@@ -316,13 +316,16 @@ fn predicted_counts(cores: usize) -> Vec<usize> {
 
 /// Speed-ups of `par_pi` (4·10⁶ samples) on each thread count over the
 /// first, from medians of 5 interleaved rounds on pools built beforehand.
+/// With a [`time_scale`](crate::timing::time_scale) `s` above 1 the rounds
+/// do `1/s` of that work: what a CPU `s`× faster does in the time of one
+/// round here (thread start-up weighs `s`× more).
 fn measure_pi_speedups(counts: &[usize]) -> Result<Vec<f64>, Problem> {
     let pools = counts
         .iter()
         .map(|&p| crate::par::pool(p))
         .collect::<crate::Result<Vec<_>>>()
         .map_err(|e| Problem::Wrong(format!("the checker could not build its pools: {e}")))?;
-    let samples = 4_000_000;
+    let samples = (4e6 / crate::timing::time_scale().max(1.0)).max(1.0) as u64;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); counts.len()];
     for round in 0..6 {
         for (k, pool) in pools.iter().enumerate() {

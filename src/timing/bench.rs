@@ -32,6 +32,40 @@
 //! A closure that panics does not take the notebook down: the panic is caught, its
 //! message captured rather than printed, and an [`ErrorKind::Panicked`] error says
 //! whether it happened in the warm-up or in which sample.
+//!
+//! # Faster and slower machines
+//!
+//! How many calls a measurement makes depends on how fast the CPU is: a CPU 3×
+//! faster makes 3× the calls in the same [`min_sample_time`](Bench::min_sample_time).
+//! Nothing a helper returns besides the timings (verdicts, outputs, names,
+//! shapes, errors) may depend on that number. To try a helper as a faster or
+//! slower machine would run it, set the environment variable
+//! [`PARLAB_BENCH_TIME_SCALE`](TIME_SCALE_VAR) to a positive number `s` before
+//! the process starts: every time budget parlab calibrates against is
+//! multiplied by `s` ([`time_scale`]), which makes the number of calls what a
+//! CPU `s`× faster would make (`s = 3`), or `s`× slower (`s = 1/3 ≈ 0.333`):
+//!
+//! - [`Bench`]'s [`min_sample_time`](Bench::min_sample_time) and
+//!   [`warmup`](Bench::warmup), so also [`Compare`](super::Compare),
+//!   [`SizeSweep`](super::SizeSweep) and [`ThreadSweep`](super::ThreadSweep);
+//! - the seconds of FMA work of the peak measurement in
+//!   [`Machine::probe_with`](super::Machine::probe_with);
+//! - the shortest run the exercise checkers read a CPU-time share from (they
+//!   call the student's function until a run lasts that long), and (for
+//!   `s > 1` only) the work of the speed-up measurement of exercise 5.4,
+//!   divided by `s`.
+//!
+//! ```text
+//! PARLAB_BENCH_TIME_SCALE=3 cargo test --test timing_api   # as a CPU 3× faster would
+//! ```
+//!
+//! `tests/time_scale.rs` runs every notebook-facing helper that times
+//! something under scales 1e-3, 1/3, 1 and 3 and fails when any result other
+//! than a timing differs between them.
+//!
+//! The variable is read once per process (once per notebook cell in evcxr,
+//! where every cell is its own library); an unset variable means 1, a value
+//! that is not a positive finite number is ignored with a warning on stderr.
 
 use super::stats::Summary;
 pub use crate::catch::catch_panic;
@@ -40,6 +74,57 @@ use crate::par::Par;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+/// The environment variable holding the process-wide time scale: see
+/// [`time_scale`] and "Faster and slower machines" in the [module](self) docs.
+pub const TIME_SCALE_VAR: &str = "PARLAB_BENCH_TIME_SCALE";
+
+/// The process-wide factor every time budget parlab calibrates against is
+/// multiplied by — [`Bench`]'s minimum sample time and warm-up among them —
+/// read once from [`PARLAB_BENCH_TIME_SCALE`](TIME_SCALE_VAR): 1 when unset;
+/// `3` makes the number of calls a CPU 3× faster would make, `0.333` those of
+/// one 3× slower. A value that is not a positive finite number is ignored
+/// (1, with a warning on stderr).
+///
+/// ```
+/// // Unset in doctests: budgets are what the settings say.
+/// if std::env::var_os(parlab::timing::bench::TIME_SCALE_VAR).is_none() {
+///     assert_eq!(parlab::timing::time_scale(), 1.0);
+/// }
+/// ```
+pub fn time_scale() -> f64 {
+    static SCALE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *SCALE.get_or_init(|| {
+        let raw = std::env::var(TIME_SCALE_VAR).ok();
+        parse_time_scale(raw.as_deref()).unwrap_or_else(|e| {
+            eprintln!("parlab: {e}; timing with a scale of 1");
+            1.0
+        })
+    })
+}
+
+/// The scale a value of [`TIME_SCALE_VAR`] stands for (`None`: unset).
+fn parse_time_scale(raw: Option<&str>) -> std::result::Result<f64, String> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(1.0);
+    };
+    let value = match raw.split_once('/') {
+        // `1/3` reads as a third.
+        Some((n, d)) => n
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .zip(d.trim().parse::<f64>().ok())
+            .map(|(n, d)| n / d),
+        None => raw.parse::<f64>().ok(),
+    };
+    match value {
+        Some(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{TIME_SCALE_VAR}={raw:?} is not a positive number (such as 3, 0.333 or 1/3)"
+        )),
+    }
+}
 
 /// Short settings for the unit tests of the timing modules: 3 samples of
 /// 200 µs, no warm-up.
@@ -138,7 +223,8 @@ impl Bench {
         self
     }
 
-    /// How long to run the closure before timing it (at least one call is made).
+    /// How long to run the closure before timing it (at least one call is
+    /// made); multiplied by [`time_scale`] when the measurement runs.
     pub fn warmup(mut self, d: Duration) -> Self {
         self.warmup = d;
         self
@@ -146,6 +232,7 @@ impl Bench {
 
     /// The shortest a sample may be; the number of calls per sample grows until a
     /// sample lasts this long, so the clock's resolution and cost do not matter.
+    /// Multiplied by [`time_scale`] when the measurement runs.
     pub fn min_sample_time(mut self, d: Duration) -> Self {
         self.min_sample_time = d;
         self
@@ -327,7 +414,9 @@ impl Bench {
     fn measure_here(&self, timed: &mut (dyn FnMut(u64, f64) -> f64 + Send)) -> Result<BenchResult> {
         let overhead = timer_overhead();
         let threads = rayon::current_num_threads();
-        let min = self.min_sample_time.as_secs_f64();
+        let scale = time_scale();
+        let min = self.min_sample_time.as_secs_f64() * scale;
+        let warmup = self.warmup.as_secs_f64() * scale;
         let mut phase = Phase::Warmup;
         let mut warmup_calls = 0u64;
         let mut loops = 1u64;
@@ -350,7 +439,7 @@ impl Bench {
                 };
                 loops = up_125(target.max(loops + 1));
             }
-            while start.elapsed() < self.warmup {
+            while start.elapsed().as_secs_f64() < warmup {
                 timed(loops, overhead);
                 warmup_calls += loops;
             }
@@ -853,7 +942,8 @@ mod tests {
         let v: Vec<u64> = (0..100).collect();
         let r = quick().run(|| v.iter().sum::<u64>()).unwrap();
         assert!(r.loops > 1, "loops {}", r.loops);
-        assert!(r.median() * r.loops as f64 >= 0.5e-3 * 0.5, "{r:?}");
+        let min = 0.5e-3 * time_scale();
+        assert!(r.median() * r.loops as f64 >= min * 0.5, "{r:?}");
         assert_eq!(r.samples.len(), 5);
         assert!(r.warmup_calls >= r.loops);
         assert!(r.timer_overhead > 0.0 && r.timer_overhead < 1e-5);
@@ -861,12 +951,11 @@ mod tests {
 
     #[test]
     fn slow_closure_runs_once_per_sample() {
-        let r = quick()
-            .samples(3)
-            .run(|| std::thread::sleep(Duration::from_millis(1)))
-            .unwrap();
+        // Longer than quick()'s 500 µs minimum sample, at any time scale.
+        let nap = Duration::from_millis(1).max(Duration::from_micros(1000).mul_f64(time_scale()));
+        let r = quick().samples(3).run(|| std::thread::sleep(nap)).unwrap();
         assert_eq!(r.loops, 1);
-        assert!(r.min() >= 0.9e-3, "{}", r.min());
+        assert!(r.min() >= 0.9 * nap.as_secs_f64(), "{}", r.min());
     }
 
     #[test]
@@ -959,6 +1048,19 @@ mod tests {
             .run_with_setup(|| -> u8 { panic!("no input") }, |x| x)
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Panicked);
+    }
+
+    #[test]
+    fn time_scales_parse() {
+        assert_eq!(parse_time_scale(None), Ok(1.0));
+        assert_eq!(parse_time_scale(Some(" ")), Ok(1.0));
+        assert_eq!(parse_time_scale(Some("3")), Ok(3.0));
+        assert_eq!(parse_time_scale(Some("1e-3")), Ok(1e-3));
+        assert_eq!(parse_time_scale(Some("1/4")), Ok(0.25));
+        for bad in ["0", "-2", "fast", "inf", "NaN", "1/0", "3/"] {
+            let e = parse_time_scale(Some(bad)).unwrap_err();
+            assert!(e.contains("PARLAB_BENCH_TIME_SCALE"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -156,7 +156,8 @@ pub struct ProbeConfig {
     pub max_bytes: usize,
     /// Timed repetitions of each measurement (the best counts, as in STREAM).
     pub stream_reps: usize,
-    /// Seconds of FMA work per peak measurement.
+    /// Seconds of FMA work per peak measurement (multiplied by
+    /// [`time_scale`](crate::timing::time_scale)).
     pub peak_seconds: f64,
     /// Thread counts to measure (empty: 1, 2, 4, … up to all hardware threads,
     /// and all of them).
@@ -887,14 +888,17 @@ impl Isa {
     }
 }
 
-/// Iterations that take about `seconds` on one thread.
+/// Iterations that take about `seconds` on one thread (both that and the
+/// 2 ms calibration run scaled by [`time_scale`](super::time_scale)).
 fn calibrate_fma(isa: Isa, p: Precision, seconds: f64) -> u64 {
+    let scale = super::time_scale();
+    let seconds = seconds * scale;
     let mut iters = 10_000u64;
     loop {
         let t = Instant::now();
         black_box(isa.run(p, iters));
         let e = t.elapsed().as_secs_f64();
-        if e > 2e-3 || iters > 1 << 40 {
+        if e > 2e-3 * scale || iters > 1 << 40 {
             return ((iters as f64 * seconds / e) as u64).max(1000);
         }
         iters *= 4;

@@ -25,7 +25,7 @@ pub mod timeline;
 pub use baseline::{Baseline, Change, Changes, Verdict};
 pub use bench::{
     Bench, BenchResult, Efficiency, Throughput, Work, bench, bench_with_setup, catch_panic,
-    timer_overhead, try_bench, try_bench_with_setup,
+    time_scale, timer_overhead, try_bench, try_bench_with_setup,
 };
 pub use compare::{Compare, Comparison};
 pub use cpu::CpuUsage;
