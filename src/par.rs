@@ -45,6 +45,15 @@ pub fn pool(n: usize) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .thread_name(|i| format!("parlab-{i}"))
+        // A panic in a job given to `spawn` has no caller to go to: without
+        // a handler rayon aborts the process (a notebook's kernel with it).
+        // The panic hook has printed its message; say what became of it.
+        .panic_handler(|_| {
+            eprintln!(
+                "parlab: a job spawned on a parlab pool panicked (message above); the job \
+                 stopped, the pool goes on"
+            )
+        })
         .build()
         .map_err(|e| {
             Error::new(
@@ -177,6 +186,25 @@ pub fn chunk_ranges(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_spawned_job_does_not_abort_the_process() {
+        // Without the pool's panic handler rayon aborts the whole process
+        // (this test binary, or a notebook's kernel) here.
+        let pool = pool(2).unwrap();
+        // (Its message is printed by the default hook: the panic hook is
+        // process-wide, and other tests catch panics at the same time.)
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        pool.spawn(move || {
+            let _tx = tx; // dropped by the unwinding: the receiver wakes
+            panic!("a spawned job fails");
+        });
+        assert!(
+            rx.recv().is_err(),
+            "the job's sender is dropped by its panic"
+        );
+        assert_eq!(pool.install(|| 6 * 7), 42, "the pool goes on");
+    }
 
     #[test]
     fn zero_threads_is_a_typed_error() {

@@ -356,6 +356,10 @@ def cmd_test(args: list[str]) -> int:
         # light and dark; builds examples/chart_gallery.rs, ≈ 25 s once built).
         ("browser", [str(venv_python()), "-m", "unittest", "-v", "tools/test_render.py"], {}),
         ("jupyterlab", [str(venv_python()), "-m", "unittest", "-v", "tools/test_jupyterlab.py"], {}),
+        # One failing cell must not kill the kernel: four kinds of panic in
+        # the rust kernel with evcxr's default configuration (≈ 80 s cold).
+        ("kernel survival", [str(venv_python()), "-m", "unittest", "-v",
+                             "tools/test_kernel_survival.py"], {}),
     ]
     if no_mpi is None:
         # The examples on 1-4 ranks, sizes that do not divide, failing ranks.
