@@ -412,19 +412,40 @@ impl Machine {
                 fmt_bytes(self.array_bytes)
             ),
             format!(
-                "{}; read loops use {}; probe took {}",
+                "{}; read width in the caches {}, in L3 {}, from memory {}; probe took {}",
                 if self.streaming_threshold >= crate::timing::machine::NEVER {
-                    "kernels keep ordinary stores (streaming stores were not faster here)"
+                    "kernels keep ordinary stores (ordinary stores were clearly faster here, or streaming is not available)"
                         .to_string()
                 } else {
                     format!(
-                        "kernels stream their output from {} on (streaming stores were faster here)",
+                        "kernels stream their output from {} on",
                         fmt_bytes(self.streaming_threshold)
                     )
                 },
+                self.cache_simd,
+                self.l3_simd,
                 self.memory_simd,
                 fmt_seconds(self.probe_seconds)
             ),
+            self.decisions
+                .iter()
+                .filter(|d| d.median_ratio.is_some())
+                .map(|d| {
+                    format!(
+                        "{} {}: {} (against {} at {}: faster by more than {:.0} % in {} of {} rounds, median ratio {:.2})",
+                        d.regime,
+                        d.what,
+                        d.choice,
+                        d.alternative,
+                        fmt_bytes(d.working_set),
+                        (crate::timing::machine::CLEAR_MARGIN - 1.0) * 100.0,
+                        d.alternative_won,
+                        d.rounds,
+                        d.median_ratio.unwrap_or(f64::NAN)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
         ]
     }
 

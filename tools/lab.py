@@ -343,6 +343,9 @@ def cmd_test(args: list[str]) -> int:
         # fingerprints under every SIMD level of this CPU (streaming stores
         # on and off) and every OpenBLAS kernel family it can run.
         ("cpu matrix", [sys.executable, str(ROOT / "tools" / "cpu_matrix.py")], {}),
+        # Five quick probes in a row decide alike (optimised, as programs and
+        # notebooks run the probe; the debug build measures something else).
+        ("probe stability", ["cargo", "test", "--release", "-q", "--test", "probe_stability"], {}),
         ("cargo test flamegraph", ["cargo", "test", "--features", "flamegraph", "--lib", "profile"], {}),
         ("cargo doc", ["cargo", "doc", "--no-deps"],
          {"RUSTDOCFLAGS": "-D warnings"}),

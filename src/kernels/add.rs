@@ -22,14 +22,23 @@
 //! mutable alias, and there is no copy to write into by mistake. Both mistakes
 //! of the original — lost writes and overlapping chunks — are compile errors.
 
+use super::stores::{self, Mode, StreamOp};
 use super::{Float, check_shapes, map2, update1};
 use crate::error::{Error, Result};
 use ndarray::{Array, ArrayView, ArrayView2, ArrayViewMut, ArrayViewMut2, Axis, Dimension};
 
+/// `c[i] = a[i] + b[i]` over equal-length slices, streamed or not as `m` says.
+pub(crate) fn add_slices<T: Float>(m: Mode, a: &[T], b: &[T], c: &mut [T]) {
+    if m.streaming {
+        stores::stream_map(m.level, StreamOp::Add, a, b, c);
+    } else {
+        add_plain(m.level, a, b, c);
+    }
+}
+
 simd_dispatch! {
     #[memory_bound]
-    /// `c[i] = a[i] + b[i]` over equal-length slices.
-    pub(crate) fn add_slices<T: Float>(a: &[T], b: &[T], c: &mut [T]) {
+    fn add_plain<T: Float>(a: &[T], b: &[T], c: &mut [T]) {
         let n = c.len();
         let (a, b) = (&a[..n], &b[..n]);
         for i in 0..n {
@@ -41,7 +50,7 @@ simd_dispatch! {
 simd_dispatch! {
     #[memory_bound]
     /// `c[i] += a[i]` over equal-length slices.
-    fn add_assign_slices<T: Float>(a: &[T], c: &mut [T]) {
+    fn add_assign_plain<T: Float>(a: &[T], c: &mut [T]) {
         let n = c.len();
         let a = &a[..n];
         for i in 0..n {
@@ -278,7 +287,13 @@ pub fn add_assign<T: Float, D: Dimension>(
     b: ArrayView<'_, T, D>,
 ) -> Result<()> {
     check_shapes("a", a.shape(), "b", b.shape())?;
-    update1(a, b, false, add_assign_slices::<T>, |a, b| a + b);
+    update1(
+        a,
+        b,
+        false,
+        |m: Mode, a: &[T], c: &mut [T]| add_assign_plain(m.level, a, c),
+        |a, b| a + b,
+    );
     Ok(())
 }
 
@@ -302,7 +317,13 @@ pub fn par_add_assign<T: Float, D: Dimension>(
     b: ArrayView<'_, T, D>,
 ) -> Result<()> {
     check_shapes("a", a.shape(), "b", b.shape())?;
-    update1(a, b, true, add_assign_slices::<T>, |a, b| a + b);
+    update1(
+        a,
+        b,
+        true,
+        |m: Mode, a: &[T], c: &mut [T]| add_assign_plain(m.level, a, c),
+        |a, b| a + b,
+    );
     Ok(())
 }
 

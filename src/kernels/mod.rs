@@ -41,18 +41,17 @@
 /// and AVX-512, choosing at run time. The body must not rely on FMA
 /// contraction (Rust never contracts), so every variant rounds identically.
 ///
-/// A function marked `#[memory_bound]` dispatches on
-/// [`stores::memory_simd_level`] instead: the width of a loop that waits on
-/// memory is chosen by the probe's measurement (on one AMD Zen 4 the SSE2 loop
-/// reached memory speed where AVX-512 did not; on an Intel Xeon the AVX-512
-/// reduction was 1.3× the SSE2 one).
+/// A function marked `#[memory_bound]` takes the level as its first argument
+/// (`level: u8`), which its caller chooses per call from the bytes the call
+/// touches ([`stores::Mode::for_call`]): widest in the caches, the probe's
+/// choice from memory.
 macro_rules! simd_dispatch {
     (
         #[memory_bound]
         $(#[$meta:meta])*
         $vis:vis fn $name:ident<T: Float>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block
     ) => {
-        simd_dispatch!(@imp crate::kernels::stores::memory_simd_level(), $(#[$meta])* $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? $body);
+        simd_dispatch!(@imp level.min(crate::kernels::simd_level()), $(#[$meta])* $vis fn $name<T: Float>(level: u8, $($arg: $ty),*) $(-> $ret)? $body);
     };
     (
         $(#[$meta:meta])*
@@ -69,6 +68,7 @@ macro_rules! simd_dispatch {
         #[inline]
         $vis fn $name<T: Float>($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
+            #[allow(unused_variables)]
             fn body<T: Float>($($arg: $ty),*) $(-> $ret)? $body
             #[cfg(target_arch = "x86_64")]
             {
@@ -117,10 +117,15 @@ pub use stencil::{
     box_blur, convolve3x3, gaussian_blur, par_box_blur, par_convolve3x3, par_gaussian_blur,
     par_sobel, sobel,
 };
-pub use stores::{memory_simd_level, set_streaming_threshold, streaming_threshold};
+pub use stores::{
+    Regime, Tuning, memory_simd_level, read_simd_level, set_streaming_threshold, set_tuning,
+    streaming_threshold, tuning,
+};
 pub use triad::{axpy, fill, par_axpy, par_fill, par_scale, par_triad, scale, triad};
 
+pub(crate) use add::add_slices;
 pub(crate) use reduce::sum_slice_at;
+pub(crate) use triad::triad_slices;
 
 use crate::error::{Error, Result};
 use ndarray::{ArrayView, ArrayViewMut, Dimension, Zip};
@@ -271,26 +276,17 @@ pub(crate) fn map2<T: Float, D: Dimension>(
     b: ArrayView<'_, T, D>,
     mut c: ArrayViewMut<'_, T, D>,
     parallel: bool,
-    fast: impl Fn(&[T], &[T], &mut [T]) + Sync + Send,
+    fast: impl Fn(stores::Mode, &[T], &[T], &mut [T]) + Sync + Send,
     f: impl Fn(T, T) -> T + Sync + Send,
 ) {
     let strides = c.strides().to_vec();
     if let (Some(a), Some(b)) = (flat(&a, &strides), flat(&b, &strides))
         && let Some(c) = c.as_slice_memory_order_mut()
     {
-        // The output is written, never read: stream it when it will not stay
-        // in the cache anyway (see `stores`).
-        let streaming = stores::use_streaming(3 * std::mem::size_of_val(c));
-        let run = |a: &[T], b: &[T], c: &mut [T]| {
-            if streaming {
-                stores::stream_out(c, |s, out| {
-                    let r = s..s + out.len();
-                    fast(&a[r.clone()], &b[r], out)
-                });
-            } else {
-                fast(a, b, c)
-            }
-        };
+        // The output is written, never read: `fast` streams it when it will
+        // not stay in the cache anyway (see `stores`).
+        let mode = stores::Mode::for_call(3 * std::mem::size_of_val(c), true);
+        let run = |a: &[T], b: &[T], c: &mut [T]| fast(mode, a, b, c);
         if parallel {
             let (len, bytes) = (c.len(), 3 * std::mem::size_of_val(c));
             par_split((c, a, b), len, par_parts(len, bytes), &|(c, a, b)| {
@@ -314,18 +310,21 @@ pub(crate) fn update1<T: Float, D: Dimension>(
     mut c: ArrayViewMut<'_, T, D>,
     a: ArrayView<'_, T, D>,
     parallel: bool,
-    fast: impl Fn(&[T], &mut [T]) + Sync + Send,
+    fast: impl Fn(stores::Mode, &[T], &mut [T]) + Sync + Send,
     f: impl Fn(T, T) -> T + Sync + Send,
 ) {
     let strides = c.strides().to_vec();
     if let Some(a) = flat(&a, &strides)
         && let Some(c) = c.as_slice_memory_order_mut()
     {
+        let mode = stores::Mode::for_call(2 * std::mem::size_of_val(c), false);
         if parallel {
             let (len, bytes) = (c.len(), 3 * std::mem::size_of_val(c));
-            par_split((c, a), len, par_parts(len, bytes), &|(c, a)| fast(a, c));
+            par_split((c, a), len, par_parts(len, bytes), &|(c, a)| {
+                fast(mode, a, c)
+            });
         } else {
-            fast(a, c);
+            fast(mode, a, c);
         }
         return;
     }
@@ -338,23 +337,18 @@ pub(crate) fn update1<T: Float, D: Dimension>(
 }
 
 /// `c[i] = f(c[i])`, as [`map2`]; `write_only` when `f` ignores its argument
-/// (a fill), so that large outputs may be streamed.
+/// (a fill), so that `fast` may stream large outputs.
 pub(crate) fn update0<T: Float, D: Dimension>(
     mut c: ArrayViewMut<'_, T, D>,
     parallel: bool,
     write_only: bool,
-    fast: impl Fn(&mut [T]) + Sync + Send,
+    fast: impl Fn(stores::Mode, &mut [T]) + Sync + Send,
     f: impl Fn(T) -> T + Sync + Send,
 ) {
     if let Some(c) = c.as_slice_memory_order_mut() {
-        let streaming = write_only && stores::use_streaming(std::mem::size_of_val(c));
-        let run = |c: &mut [T]| {
-            if streaming {
-                stores::stream_out(c, |_, out| fast(out));
-            } else {
-                fast(c)
-            }
-        };
+        let touched = if write_only { 1 } else { 2 } * std::mem::size_of_val(c);
+        let mode = stores::Mode::for_call(touched, write_only);
+        let run = |c: &mut [T]| fast(mode, c);
         if parallel {
             let (len, bytes) = (c.len(), 2 * std::mem::size_of_val(c));
             par_split(c, len, par_parts(len, bytes), &run);

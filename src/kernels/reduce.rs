@@ -296,16 +296,25 @@ impl<'a, T: Float> Units<'a, T> {
         }
     }
 
-    fn plain(&self, u: usize) -> T {
+    /// Bytes this reduction reads in all.
+    fn bytes(&self) -> usize {
+        let elems = match self {
+            Units::Flat(x, y) => x.len() * if y.is_some() { 2 } else { 1 },
+            Units::Rows(r, y, len) => r.len() * len * if y.is_some() { 2 } else { 1 },
+        };
+        elems * std::mem::size_of::<T>()
+    }
+
+    fn plain(&self, u: usize, level: u8) -> T {
         match self {
             Units::Flat(x, y) => {
                 let r = u * BLOCK..((u + 1) * BLOCK).min(x.len());
                 match y {
-                    None => sum_slice(&x[r]),
-                    Some(y) => dot_slice(&x[r.clone()], &y[r]),
+                    None => sum_slice(level, &x[r]),
+                    Some(y) => dot_slice(level, &x[r.clone()], &y[r]),
                 }
             }
-            Units::Rows(..) => self.strided(u, false).0,
+            Units::Rows(..) => self.strided(u, false, level).0,
         }
     }
 
@@ -319,11 +328,11 @@ impl<'a, T: Float> Units<'a, T> {
                 };
                 Comp(s, c)
             }
-            Units::Rows(..) => self.strided(u, true),
+            Units::Rows(..) => self.strided(u, true, 0),
         }
     }
 
-    fn strided(&self, u: usize, compensated: bool) -> Comp<T> {
+    fn strided(&self, u: usize, compensated: bool, level: u8) -> Comp<T> {
         let Units::Rows(rows, other, len) = self else {
             unreachable!()
         };
@@ -334,8 +343,8 @@ impl<'a, T: Float> Units<'a, T> {
         let y = other.as_ref().map(|o| o[row].slice(s![r]));
         // Rows with unit stride still take the SIMD path.
         match (x.as_slice(), y.as_ref().map(|y| y.as_slice())) {
-            (Some(xs), None) if !compensated => Comp(sum_slice(xs), T::ZERO),
-            (Some(xs), Some(Some(ys))) if !compensated => Comp(dot_slice(xs, ys), T::ZERO),
+            (Some(xs), None) if !compensated => Comp(sum_slice(level, xs), T::ZERO),
+            (Some(xs), Some(Some(ys))) if !compensated => Comp(dot_slice(level, xs, ys), T::ZERO),
             (Some(xs), None) => {
                 let (s, c) = sum_comp_slice(xs);
                 Comp(s, c)
@@ -350,10 +359,15 @@ impl<'a, T: Float> Units<'a, T> {
 
     fn run_plain(&self, parallel: bool) -> T {
         let n = self.count();
+        // Widest in the caches, the probe's choice from memory.
+        let level = super::stores::read_simd_level(self.bytes());
         let partials: Vec<T> = if parallel {
-            (0..n).into_par_iter().map(|u| self.plain(u)).collect()
+            (0..n)
+                .into_par_iter()
+                .map(|u| self.plain(u, level))
+                .collect()
         } else {
-            (0..n).map(|u| self.plain(u)).collect()
+            (0..n).map(|u| self.plain(u, level)).collect()
         };
         pairwise(&partials)
     }

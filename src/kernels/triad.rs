@@ -9,13 +9,23 @@
 //! `s·c + b` is computed as a multiply followed by an add (two roundings), not a
 //! fused multiply-add, so every CPU and build gives the same bits.
 
+use super::stores::{self, Mode, StreamOp};
 use super::{Float, check_shapes, map2, update0, update1};
 use crate::error::Result;
 use ndarray::{ArrayView, ArrayViewMut, Dimension};
 
+/// `a[i] = b[i] + s·c[i]`, streamed or not as `m` says.
+pub(crate) fn triad_slices<T: Float>(m: Mode, b: &[T], c: &[T], a: &mut [T], s: T) {
+    if m.streaming {
+        stores::stream_map(m.level, StreamOp::Triad(s), b, c, a);
+    } else {
+        triad_plain(m.level, b, c, a, s);
+    }
+}
+
 simd_dispatch! {
     #[memory_bound]
-    pub(crate) fn triad_slices<T: Float>(b: &[T], c: &[T], a: &mut [T], s: T) {
+    fn triad_plain<T: Float>(b: &[T], c: &[T], a: &mut [T], s: T) {
         let n = a.len();
         let (b, c) = (&b[..n], &c[..n]);
         for i in 0..n {
@@ -53,6 +63,15 @@ simd_dispatch! {
     }
 }
 
+/// `a[i] = v`, streamed or not as `m` says.
+fn fill_into<T: Float>(m: Mode, a: &mut [T], v: T) {
+    if m.streaming {
+        stores::stream_map(m.level, StreamOp::Fill(v), &[], &[], a);
+    } else {
+        fill_slice(m.level, a, v);
+    }
+}
+
 fn check_triad<T, D: Dimension>(
     a: &ArrayViewMut<'_, T, D>,
     b: &ArrayView<'_, T, D>,
@@ -76,7 +95,7 @@ fn triad_impl<T: Float, D: Dimension>(
         c,
         a,
         parallel,
-        move |b, c, a| triad_slices(b, c, a, s),
+        move |m, b, c, a| triad_slices(m, b, c, a, s),
         move |b, c| b + s * c,
     );
     Ok(())
@@ -157,7 +176,7 @@ pub fn axpy<T: Float, D: Dimension>(
         y,
         x,
         false,
-        |x, y| axpy_slices(x, y, alpha),
+        |m, x, y| axpy_slices(m.level, x, y, alpha),
         move |y, x| y + alpha * x,
     );
     Ok(())
@@ -188,7 +207,7 @@ pub fn par_axpy<T: Float, D: Dimension>(
         y,
         x,
         true,
-        |x, y| axpy_slices(x, y, alpha),
+        |m, x, y| axpy_slices(m.level, x, y, alpha),
         move |y, x| y + alpha * x,
     );
     Ok(())
@@ -204,7 +223,13 @@ pub fn par_axpy<T: Float, D: Dimension>(
 /// assert_eq!(a, ndarray::array![[10.0, 20.0], [30.0, 40.0]]);
 /// ```
 pub fn scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
-    update0(a, false, false, |a| scale_slice(a, s), move |x| x * s);
+    update0(
+        a,
+        false,
+        false,
+        |m, a| scale_slice(m.level, a, s),
+        move |x| x * s,
+    );
 }
 
 /// `a *= s` in place, in parallel on the current rayon pool.
@@ -218,7 +243,13 @@ pub fn scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn par_scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
-    update0(a, true, false, |a| scale_slice(a, s), move |x| x * s);
+    update0(
+        a,
+        true,
+        false,
+        |m, a| scale_slice(m.level, a, s),
+        move |x| x * s,
+    );
 }
 
 /// Sets every element of `a` to `v`, serial.
@@ -231,7 +262,7 @@ pub fn par_scale<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, s: T) {
 /// assert!(a.iter().all(|&x| x == 7.0));
 /// ```
 pub fn fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
-    update0(a, false, true, |a| fill_slice(a, v), move |_| v);
+    update0(a, false, true, |m, a| fill_into(m, a, v), move |_| v);
 }
 
 /// Sets every element of `a` to `v`, in parallel on the current rayon pool.
@@ -249,5 +280,5 @@ pub fn fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
 /// # Ok::<(), parlab::Error>(())
 /// ```
 pub fn par_fill<T: Float, D: Dimension>(a: ArrayViewMut<'_, T, D>, v: T) {
-    update0(a, true, true, |a| fill_slice(a, v), move |_| v);
+    update0(a, true, true, |m, a| fill_into(m, a, v), move |_| v);
 }

@@ -49,7 +49,51 @@ use std::hint::black_box;
 use std::time::Instant;
 
 /// Version of the saved [`Machine`] format.
-pub const MACHINE_FORMAT_VERSION: u32 = 2;
+pub const MACHINE_FORMAT_VERSION: u32 = 3;
+
+/// One decision of the probe and the evidence for it: the default is kept
+/// unless the alternative was faster by more than [`CLEAR_MARGIN`] in at
+/// least four rounds out of five.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// `"cache"`, `"L3"` or `"memory"`.
+    pub regime: String,
+    /// `"read width"` or `"stores"`.
+    pub what: String,
+    /// What was chosen (`"avx512"`, `"streaming"` …).
+    pub choice: String,
+    /// What it was measured against (`"sse2"`, `"ordinary"`); empty when
+    /// nothing was measured (the regime was out of the probe's reach).
+    pub alternative: String,
+    /// Bytes of the working set measured.
+    pub working_set: usize,
+    /// Interleaved rounds.
+    pub rounds: usize,
+    /// Rounds the alternative won by more than the margin.
+    pub alternative_won: usize,
+    /// Median over the rounds of (default's time / alternative's time):
+    /// above 1, the alternative was faster.
+    pub median_ratio: Option<f64>,
+}
+
+impl Decision {
+    fn untested(regime: &str, what: &str, choice: &str) -> Decision {
+        Decision {
+            regime: regime.into(),
+            what: what.into(),
+            choice: choice.into(),
+            alternative: String::new(),
+            working_set: 0,
+            rounds: 0,
+            alternative_won: 0,
+            median_ratio: None,
+        }
+    }
+}
+
+/// How much faster an alternative must be in a round to count as a win: two
+/// runs of one loop differ by this much on a shared machine.
+pub const CLEAR_MARGIN: f64 = 1.10;
 
 /// One point of the working-set sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,13 +275,22 @@ pub struct Machine {
     pub memory_from_bytes: usize,
     /// Whether the sweep's last sizes agreed, i.e. memory was really reached.
     pub plateau_found: bool,
+    /// Working set from which a call is past one core's private caches (the
+    /// L2 size the operating system reports).
+    pub l3_from_bytes: usize,
     /// Working set from which the kernels use streaming stores: where memory
-    /// starts when streaming stores measured faster there, [`NEVER`] when
-    /// they did not.
+    /// starts, unless ordinary stores measured clearly faster there
+    /// ([`NEVER`]).
     pub streaming_threshold: usize,
-    /// Vector width the read-bound loops use (`"sse2"`, `"avx2"`, `"avx512"`),
-    /// the faster at memory size.
+    /// Vector width of the memory-bound loops in the private caches
+    /// (`"sse2"`, `"avx2"`, `"avx512"`).
+    pub cache_simd: String,
+    /// Vector width of the memory-bound loops in the last-level cache.
+    pub l3_simd: String,
+    /// Vector width of the memory-bound loops from memory.
     pub memory_simd: String,
+    /// How each decision was reached.
+    pub decisions: Vec<Decision>,
     /// Bytes per STREAM array.
     pub array_bytes: usize,
     /// Bandwidth for each measured thread count.
@@ -294,7 +347,10 @@ impl Machine {
         let isa = Isa::detect();
         let caches = caches();
         let llc = caches.iter().map(|c| c.bytes).max();
-        let mut buf = vec![0.0f64; cfg.max_bytes / 8];
+        // On huge pages where the system allows, as numpy's arrays and parlab::mem's.
+        let mut buf = crate::mem::zeros::<f64, _>(cfg.max_bytes / 8)
+            .into_raw_vec_and_offset()
+            .0;
         {
             // Touch every page first, from all threads, so no timed run pays
             // page faults.
@@ -309,24 +365,10 @@ impl Machine {
             });
         }
         let largest = prev_power_of_two(buf.len() * 8);
-        // Width of the read-bound loops: SSE2 against the widest, at a size
-        // that certainly streams (the whole budget), on one thread.
         let wide = crate::kernels::simd_level();
-        let pool1 = crate::par::pool(1)?;
-        let memory_level = if wide == 0 {
-            0
-        } else {
-            let x = &buf[..largest / 8];
-            let mut best = [f64::INFINITY; 2];
-            for _ in 0..cfg.stream_reps.max(2) {
-                for (slot, level) in [(0usize, 0u8), (1, wide)] {
-                    let t = Instant::now();
-                    black_box(pool1.install(|| read_par(x, level)));
-                    best[slot] = best[slot].min(t.elapsed().as_secs_f64());
-                }
-            }
-            if best[1] <= best[0] { wide } else { 0 }
-        };
+        let defaults = stores::Tuning::default_for_this_cpu();
+        // Rounds of every comparison, interleaved; odd, at least 5.
+        let rounds = (2 * cfg.stream_reps + 1).max(5);
         let mut stream = Vec::new();
         let mut peak = Vec::new();
         let mut memory_from = largest;
@@ -336,21 +378,138 @@ impl Machine {
         let mut sweeps = Vec::new();
         for &t in &threads {
             let pool = crate::par::pool(t)?;
-            let sweep = sweep(&pool, t, &buf, largest, memory_level, cfg.stream_reps);
-            let (from, found) = plateau(&sweep);
+            // Cache levels are measured with the widest loads.
+            let sweep = sweep(&pool, t, &buf, largest, wide, rounds);
+            let (from, found) = plateau(&sweep, defaults.l3_from);
             if t == threads[0] {
                 memory_from = from;
                 plateau_found = found;
             }
             sweeps.push((t, sweep, from));
         }
-        // STREAM arrays: together well inside the plateau, within the budget.
-        // Each array as large as the plateau's start, so the three together
-        // are well inside it.
-        let array_elems = (memory_from.max(4 << 20) / 8).min(buf.len() / 3).max(1);
+        // The decisions, each keeping its default unless the alternative won
+        // clearly in most interleaved rounds.
+        let mut tuning = defaults;
+        tuning.memory_from = if plateau_found {
+            memory_from
+        } else {
+            defaults.memory_from.max(largest)
+        };
+        tuning.l3_from = defaults.l3_from.min(tuning.memory_from);
+        tuning.streaming_from = if defaults.streaming_from >= NEVER {
+            NEVER
+        } else {
+            tuning.memory_from
+        };
+        let mut decisions = Vec::new();
+        let pool1 = crate::par::pool(1)?;
+        for regime in stores::Regime::ALL {
+            let bytes = match regime {
+                stores::Regime::Cache => (tuning.l3_from / 2).max(16 << 10),
+                stores::Regime::L3 => prev_power_of_two(
+                    ((tuning.l3_from as f64) * (tuning.memory_from as f64)).sqrt() as usize,
+                ),
+                stores::Regime::Memory => largest,
+            };
+            if wide == 0 || tuning.regime(bytes) != regime || bytes > largest {
+                decisions.push(Decision::untested(
+                    regime.name(),
+                    "read width",
+                    stores::simd_level_name(tuning.simd(regime)),
+                ));
+                continue;
+            }
+            let x = &buf[..bytes / 8];
+            let passes = ((16usize << 20) / bytes).max(1);
+            let (wins, ratio) = interleaved(rounds, |k| {
+                let level = if k == 0 { wide } else { 0 };
+                let t = Instant::now();
+                pool1.install(|| {
+                    for _ in 0..passes {
+                        black_box(read_par(black_box(x), level));
+                    }
+                });
+                t.elapsed().as_secs_f64()
+            });
+            let switch = clear_win(wins, rounds);
+            tuning.read_simd[regime as usize] = if switch { 0 } else { wide };
+            decisions.push(Decision {
+                regime: regime.name().into(),
+                what: "read width".into(),
+                choice: stores::simd_level_name(tuning.simd(regime)).into(),
+                alternative: "sse2".into(),
+                working_set: bytes,
+                rounds,
+                alternative_won: wins,
+                median_ratio: Some(ratio),
+            });
+        }
+        // Streaming stores, measured with the kernels' own loops on arrays as
+        // large as the budget allows, one thread and all of them summed.
+        let array_elems = (buf.len() / 3).max(1);
+        let add_bytes = array_elems * 24;
+        if tuning.streaming_from < NEVER && add_bytes >= tuning.memory_from {
+            let pools: Vec<rayon::ThreadPool> = [1, *threads.iter().max().unwrap_or(&1)]
+                .iter()
+                .map(|&t| crate::par::pool(t))
+                .collect::<Result<_>>()?;
+            let level = tuning.simd(stores::Regime::Memory);
+            let (x, rest) = buf.split_at_mut(array_elems);
+            let (y, rest) = rest.split_at_mut(array_elems);
+            let out = &mut rest[..array_elems];
+            let (wins, ratio) = interleaved(rounds, |k| {
+                let m = stores::Mode {
+                    level,
+                    streaming: k == 0,
+                };
+                let mut total = 0.0;
+                for pool in &pools {
+                    let t = Instant::now();
+                    pool.install(|| add_par(m, x, y, out));
+                    total += t.elapsed().as_secs_f64();
+                }
+                total
+            });
+            if clear_win(wins, rounds) {
+                tuning.streaming_from = NEVER;
+            }
+            decisions.push(Decision {
+                regime: "memory".into(),
+                what: "stores".into(),
+                choice: if tuning.streaming_from < NEVER {
+                    "streaming"
+                } else {
+                    "ordinary"
+                }
+                .into(),
+                alternative: "ordinary".into(),
+                working_set: add_bytes,
+                rounds,
+                alternative_won: wins,
+                median_ratio: Some(ratio),
+            });
+        } else {
+            decisions.push(Decision::untested(
+                "memory",
+                "stores",
+                if tuning.streaming_from < NEVER {
+                    "streaming"
+                } else {
+                    "ordinary"
+                },
+            ));
+        }
+        let memory_level = tuning.simd(stores::Regime::Memory);
         for (t, sweep, from) in sweeps {
             let pool = crate::par::pool(t)?;
-            let mut point = stream_point(&pool, t, &mut buf, array_elems, cfg.stream_reps);
+            let mut point = stream_point(
+                &pool,
+                t,
+                &mut buf,
+                array_elems,
+                cfg.stream_reps,
+                memory_level,
+            );
             point.read = {
                 let x = &buf[..array_elems * 3];
                 let mut best = f64::INFINITY;
@@ -383,12 +542,12 @@ impl Machine {
             llc_bytes: llc,
             memory_from_bytes: memory_from,
             plateau_found,
-            streaming_threshold: if streaming_pays(&stream) {
-                memory_from
-            } else {
-                NEVER
-            },
+            l3_from_bytes: tuning.l3_from,
+            streaming_threshold: tuning.streaming_from,
+            cache_simd: stores::simd_level_name(tuning.simd(stores::Regime::Cache)).to_string(),
+            l3_simd: stores::simd_level_name(tuning.simd(stores::Regime::L3)).to_string(),
             memory_simd: stores::simd_level_name(memory_level).to_string(),
+            decisions,
             array_bytes: array_elems * 8,
             stream,
             peak,
@@ -409,12 +568,63 @@ impl Machine {
     /// this itself; call it after [`load`](Machine::load) to use a saved
     /// probe of *this* machine.
     pub fn apply(&self) {
-        stores::set_streaming_threshold(self.streaming_threshold);
-        stores::set_memory_simd_level(match self.memory_simd.as_str() {
-            "sse2" => 0,
-            "avx2" => 1,
-            _ => 2,
-        });
+        stores::set_tuning(self.tuning());
+    }
+
+    /// The kernels' decisions this probe found (what [`apply`](Machine::apply)
+    /// puts in force).
+    pub fn tuning(&self) -> stores::Tuning {
+        let level = |name: &str| stores::parse_simd_level(name).unwrap_or(2);
+        stores::Tuning {
+            l3_from: self.l3_from_bytes,
+            memory_from: self.memory_from_bytes,
+            read_simd: [
+                level(&self.cache_simd),
+                level(&self.l3_simd),
+                level(&self.memory_simd),
+            ],
+            streaming_from: self.streaming_threshold,
+        }
+    }
+
+    /// Whether this description (e.g. [`load`](Machine::load)ed from a file)
+    /// is of the machine this process runs on: same CPU model, hardware
+    /// threads, SIMD extensions and caches.
+    pub fn is_this_machine(&self) -> bool {
+        self.cpu_model == cpu_model()
+            && self.threads == crate::par::available_threads()
+            && self.simd == simd_features()
+            && self.caches == caches()
+    }
+
+    /// A saved probe of this machine, applied, or a new quick probe saved
+    /// there — so that a class probes once per machine rather than once per
+    /// notebook. The file is re-probed when it is missing, unreadable, of
+    /// another format version or of another machine ([`is_this_machine`](Machine::is_this_machine)).
+    ///
+    /// # Errors
+    /// As [`probe_quick`](Machine::probe_quick) and [`save`](Machine::save).
+    pub fn load_or_probe(path: impl AsRef<std::path::Path>) -> Result<Machine> {
+        let path = path.as_ref();
+        if let Ok(m) = Machine::load(path)
+            && m.is_this_machine()
+        {
+            m.apply();
+            return Ok(m);
+        }
+        let m = Machine::probe_quick()?;
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot create {}: {e}", dir.display()),
+                )
+            })?;
+        }
+        m.save(path)?;
+        Ok(m)
     }
 
     /// The physical limit of an add (and of a triad, which moves the same
@@ -528,17 +738,48 @@ impl Machine {
 }
 
 /// A streaming threshold that no call reaches: ordinary stores always.
-pub const NEVER: usize = usize::MAX - 1;
+pub use crate::kernels::stores::NEVER;
 
-/// Whether streaming stores made the add from memory faster, summed over the
-/// thread counts measured, by more than the 10 % that two runs of the same
-/// loop can differ by on a shared machine. On an Intel Xeon they did (1.4×);
-/// on an AMD Zen 3 VM they were within a few per cent of ordinary stores,
-/// either way from run to run, and ordinary stores stay.
-fn streaming_pays(stream: &[StreamPoint]) -> bool {
-    let ordinary: f64 = stream.iter().map(|p| p.add.max(p.triad)).sum();
-    let streaming: f64 = stream.iter().map(|p| p.add_nt.max(p.triad_nt)).sum();
-    streaming > 1.10 * ordinary
+/// Runs `time(0)` (the default) and `time(1)` (the alternative) in `rounds`
+/// interleaved rounds, each starting with the other one in turn, after one
+/// untimed round of each; in each round each side's time is the best of
+/// three, so that one preemption (which slows a short timing by 10× and
+/// more on a shared machine) does not decide a round. Returns the rounds in
+/// which the alternative was faster by more than [`CLEAR_MARGIN`] and the
+/// median of default / alternative.
+fn interleaved(rounds: usize, mut time: impl FnMut(usize) -> f64) -> (usize, f64) {
+    time(0);
+    time(1);
+    let mut time = |k: usize| (0..3).map(|_| time(k)).fold(f64::INFINITY, f64::min);
+    let mut wins = 0;
+    let mut ratios = Vec::with_capacity(rounds);
+    for r in 0..rounds {
+        let order = if r % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut t = [0.0; 2];
+        for k in order {
+            t[k] = time(k);
+        }
+        if t[0] > CLEAR_MARGIN * t[1] {
+            wins += 1;
+        }
+        ratios.push(t[0] / t[1]);
+    }
+    ratios.sort_by(f64::total_cmp);
+    (wins, ratios.get(rounds / 2).copied().unwrap_or(f64::NAN))
+}
+
+/// Whether the alternative won clearly: in at least four rounds out of five.
+fn clear_win(wins: usize, rounds: usize) -> bool {
+    rounds > 0 && 5 * wins >= 4 * rounds
+}
+
+/// `out = x + y` on the current pool, one contiguous chunk per thread, with
+/// the kernels' own loop in mode `m`.
+fn add_par(m: stores::Mode, x: &[f64], y: &[f64], out: &mut [f64]) {
+    let ch = out.len().div_ceil(rayon::current_num_threads()).max(1);
+    out.par_chunks_mut(ch)
+        .zip(x.par_chunks(ch).zip(y.par_chunks(ch)))
+        .for_each(|(o, (x, y))| crate::kernels::add_slices(m, x, y, o));
 }
 
 /// `1.5 MiB`, `64 MiB`, `4 KiB`.
@@ -571,15 +812,11 @@ pub fn limit_add_streaming(a: &[f64], b: &[f64], c: &mut [f64]) {
         a.len() == c.len() && b.len() == c.len(),
         "limit_add_streaming: lengths differ"
     );
-    let ch = c.len().div_ceil(rayon::current_num_threads()).max(1);
-    c.par_chunks_mut(ch)
-        .zip(a.par_chunks(ch).zip(b.par_chunks(ch)))
-        .for_each(|(c, (a, b))| {
-            stores::stream_out(c, |s, out| {
-                let r = s..s + out.len();
-                stores::probe::add_into(&a[r.clone()], &b[r], out)
-            })
-        });
+    let m = stores::Mode {
+        level: stores::memory_simd_level(),
+        streaming: true,
+    };
+    add_par(m, a, b, c);
 }
 
 /// `Σ a[i]` read with the probe's chosen width, one contiguous chunk per
@@ -606,58 +843,76 @@ fn prev_power_of_two(x: usize) -> usize {
 
 /// Read bandwidth at working sets of 4 KiB, 8 KiB, … `largest` bytes in all,
 /// each of `t` threads reading its own part, many passes inside one
-/// broadcast so that scheduling costs nothing.
+/// broadcast so that scheduling costs nothing. `rounds` interleaved rounds
+/// over all sizes, the best of each size: on a shared machine other work
+/// only ever slows a timing down (a short one, preempted once, by 10× and
+/// more), so the best is the figure that repeats.
 fn sweep(
     pool: &rayon::ThreadPool,
     t: usize,
     buf: &[f64],
     largest: usize,
     level: u8,
-    reps: usize,
+    rounds: usize,
 ) -> Vec<SweepPoint> {
-    let mut out = Vec::new();
+    let mut sizes = Vec::new();
     let mut per_thread = 4096usize;
     while per_thread * t <= largest {
-        let elems = per_thread / 8;
-        // ≥ 16 MiB read per thread per timing: long enough for the clock and
-        // the broadcast; one pass of the large sizes (the best of the
-        // repetitions has warm caches for the small ones).
-        let passes = ((16usize << 20) / per_thread).max(1);
-        let mut best = f64::INFINITY;
-        for _ in 0..reps.max(2) {
+        sizes.push(per_thread);
+        per_thread *= 2;
+    }
+    let mut times = vec![Vec::with_capacity(rounds); sizes.len()];
+    // ≥ 16 MiB read per thread per timing: long enough for the clock and the
+    // broadcast; one pass of the large sizes.
+    let passes = |per: usize| ((16usize << 20) / per).max(1);
+    for round in 0..=rounds {
+        for (i, &per) in sizes.iter().enumerate() {
+            let elems = per / 8;
+            let p = passes(per);
             let s = Instant::now();
             let r = pool.broadcast(|ctx| {
                 let x = &buf[ctx.index() * elems..][..elems];
                 let mut acc = 0.0;
-                for _ in 0..passes {
+                for _ in 0..p {
                     acc += crate::kernels::sum_slice_at(level, black_box(x));
                 }
                 acc
             });
-            best = best.min(s.elapsed().as_secs_f64());
+            let e = s.elapsed().as_secs_f64();
             black_box(r);
+            // The first round warms the caches and the clock: untimed.
+            if round > 0 {
+                times[i].push(e);
+            }
         }
-        out.push(SweepPoint {
-            bytes: per_thread * t,
-            read: (per_thread * t * passes) as f64 / best / 1e9,
-        });
-        per_thread *= 2;
     }
-    out
+    sizes
+        .iter()
+        .zip(&times)
+        .map(|(&per, ts)| {
+            let best = ts.iter().copied().fold(f64::INFINITY, f64::min);
+            SweepPoint {
+                bytes: per * t,
+                read: (per * t * passes(per)) as f64 / best / 1e9,
+            }
+        })
+        .collect()
 }
 
 /// Where the sweep's tail is flat: the first size from which every later one
-/// is within 20 % of the memory bandwidth (the median of the flat tail), and
-/// whether at least two sizes agree there.
-fn plateau(sweep: &[SweepPoint]) -> (usize, bool) {
+/// reads at most 25 % faster than memory (the mean of the two largest
+/// sizes), and whether at least two sizes are there. Reads only slow down as
+/// the working set grows, so a size within the band is memory however noisy
+/// the figures. Memory never starts within the private caches (`above`
+/// bytes, the L2 the system reports).
+fn plateau(sweep: &[SweepPoint], above: usize) -> (usize, bool) {
     let Some(last) = sweep.last() else {
         return (0, false);
     };
+    let tail = &sweep[sweep.len().saturating_sub(2)..];
+    let memory = tail.iter().map(|p| p.read).sum::<f64>() / tail.len() as f64;
     let mut start = sweep.len() - 1;
-    while start > 0
-        && sweep[start - 1].read <= 1.2 * last.read
-        && sweep[start - 1].read >= last.read / 1.2
-    {
+    while start > 0 && sweep[start - 1].bytes > above && sweep[start - 1].read <= 1.25 * memory {
         start -= 1;
     }
     let found = sweep.len() - start >= 2;
@@ -741,6 +996,7 @@ fn stream_point(
     buf: &mut [f64],
     n: usize,
     reps: usize,
+    level: u8,
 ) -> StreamPoint {
     let (a, rest) = buf.split_at_mut(n);
     let (b, rest) = rest.split_at_mut(n);
@@ -749,52 +1005,29 @@ fn stream_point(
     let s = black_box(3.0f64);
     let one = black_box(1.0f64);
     let mut best = [f64::INFINITY; 6];
-    use stores::probe::{add_into, scale_into, triad_into};
+    use stores::probe::copy_into;
     pool.install(|| {
         for rep in 0..=reps {
             let mut times = [0.0; 6];
             for (k, time) in times.iter_mut().enumerate() {
-                let streaming = k >= 3;
+                let m = stores::Mode {
+                    level,
+                    streaming: k >= 3,
+                };
                 let t = Instant::now();
                 match k % 3 {
                     0 => a
                         .par_chunks_mut(ch)
                         .zip(b.par_chunks(ch))
-                        .for_each(|(a, b)| {
-                            if streaming {
-                                stores::stream_out(a, |s0, o| {
-                                    scale_into(&b[s0..s0 + o.len()], o, one)
-                                })
-                            } else {
-                                scale_into(b, a, one)
-                            }
-                        }),
+                        .for_each(|(a, b)| copy_into(m, b, a, one)),
                     1 => a
                         .par_chunks_mut(ch)
                         .zip(b.par_chunks(ch).zip(c.par_chunks(ch)))
-                        .for_each(|(a, (b, c))| {
-                            if streaming {
-                                stores::stream_out(a, |s0, o| {
-                                    let r = s0..s0 + o.len();
-                                    add_into(&b[r.clone()], &c[r], o)
-                                })
-                            } else {
-                                add_into(b, c, a)
-                            }
-                        }),
+                        .for_each(|(a, (b, c))| crate::kernels::add_slices(m, b, c, a)),
                     _ => b
                         .par_chunks_mut(ch)
                         .zip(a.par_chunks(ch).zip(c.par_chunks(ch)))
-                        .for_each(|(b, (a, c))| {
-                            if streaming {
-                                stores::stream_out(b, |s0, o| {
-                                    let r = s0..s0 + o.len();
-                                    triad_into(&a[r.clone()], &c[r], o, s)
-                                })
-                            } else {
-                                triad_into(a, c, b, s)
-                            }
-                        }),
+                        .for_each(|(b, (a, c))| crate::kernels::triad_slices(m, a, c, b, s)),
                 }
                 *time = t.elapsed().as_secs_f64();
             }
@@ -1314,11 +1547,28 @@ mod tests {
             (64 * mib, 21.0),
             (128 * mib, 20.0),
         ]);
-        assert_eq!(plateau(&s), (64 * mib, true));
+        assert_eq!(plateau(&s, mib), (64 * mib, true));
         // Still falling at the largest size: no plateau, the largest size.
         let s = pts(&[(4 * mib, 90.0), (16 * mib, 60.0), (32 * mib, 30.0)]);
-        assert_eq!(plateau(&s), (32 * mib, false));
-        assert_eq!(plateau(&[]), (0, false));
+        assert_eq!(plateau(&s, mib), (32 * mib, false));
+        assert_eq!(plateau(&[], mib), (0, false));
+        // Everything as slow as memory (a loaded machine): not within L2.
+        let s = pts(&[
+            (mib / 2, 20.0),
+            (mib, 20.0),
+            (2 * mib, 20.0),
+            (4 * mib, 20.0),
+        ]);
+        assert_eq!(plateau(&s, mib), (2 * mib, true));
+        // A slow last round on a shared machine does not move memory's start.
+        let s = pts(&[
+            (16 * mib, 80.0),
+            (32 * mib, 40.0),
+            (64 * mib, 21.0),
+            (128 * mib, 22.0),
+            (256 * mib, 17.0),
+        ]);
+        assert_eq!(plateau(&s, mib), (64 * mib, true));
     }
 
     #[test]
@@ -1357,7 +1607,7 @@ mod tests {
             (64 * mib, 15.0),
             (128 * mib, 14.5),
         ]);
-        let (from, found) = plateau(&s);
+        let (from, found) = plateau(&s, 0);
         assert!(found);
         assert_eq!(from, 64 * mib);
         let c = ceilings(&caches, 1, &s, from);
