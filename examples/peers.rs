@@ -44,6 +44,7 @@ enum Kind {
     Dot,
     Matmul,
     LimitAdd,
+    LimitAddOrdinary,
     LimitRead,
 }
 
@@ -52,12 +53,19 @@ const CASES: &[(&str, Kind, bool, usize)] = &[
     ("add_f32_1024", Kind::Add, false, 1024),
     ("triad_f32_1024", Kind::Triad, false, 1024),
     ("sum_f32_1024", Kind::Sum, false, 1024),
+    ("dot_f32_1024", Kind::Dot, false, 1024),
     ("add_f64_4096", Kind::Add, true, 4096),
     ("triad_f64_4096", Kind::Triad, true, 4096),
     ("sum_f64_4096", Kind::Sum, true, 4096),
     ("dot_f64_4096", Kind::Dot, true, 4096),
     ("matmul_f64_1024", Kind::Matmul, true, 1024),
     ("limit_add_f64_4096", Kind::LimitAdd, true, 4096),
+    (
+        "limit_add_ordinary_f64_4096",
+        Kind::LimitAddOrdinary,
+        true,
+        4096,
+    ),
     ("limit_read_f64_4096", Kind::LimitRead, true, 4096),
 ];
 
@@ -89,12 +97,22 @@ fn fill<T: Float>(a: &mut Array2<T>, f: impl Fn(usize, usize) -> f64 + Sync) {
 
 /// The inputs of a case (numpy rebuilds the same in tools/peers.py).
 fn make<T: Float>(kind: Kind, n: usize) -> Arrays<T> {
-    // parlab::mem asks for huge pages, as numpy does for every array of
-    // 4 MiB or more (Array2::zeros does not).
+    // PARLAB_PEERS_ARRAYS=ndarray: `Array2::zeros`, as the notebooks make
+    // them (huge pages only when glibc is told to ask: GLIBC_TUNABLES, as
+    // ./lab starts the kernel); otherwise parlab::mem, which asks for huge
+    // pages as numpy does for every array of 4 MiB or more.
+    let plain = std::env::var("PARLAB_PEERS_ARRAYS").as_deref() == Ok("ndarray");
+    let new = || {
+        if plain {
+            Array2::zeros((n, n))
+        } else {
+            parlab::mem::zeros((n, n))
+        }
+    };
     let mut a = Arrays {
-        x: parlab::mem::zeros((n, n)),
-        y: parlab::mem::zeros((n, n)),
-        z: parlab::mem::zeros((n, n)),
+        x: new(),
+        y: new(),
+        z: new(),
     };
     if kind == Kind::Matmul {
         fill(&mut a.x, |i, j| ((i + 2 * j) % 7) as f64 - 3.0);
@@ -125,7 +143,9 @@ fn call<T: Float>(kind: Kind, a: &mut Arrays<T>, threads: usize) -> parlab::Resu
         Kind::Dot => k::par_dot(x, y)?.to_f64(),
         Kind::Matmul if serial => k::matmul(x, y, z).map(|_| 0.0)?,
         Kind::Matmul => k::par_matmul(x, y, z).map(|_| 0.0)?,
-        Kind::LimitAdd | Kind::LimitRead => unreachable!("f64 only, see call_f64"),
+        Kind::LimitAdd | Kind::LimitAddOrdinary | Kind::LimitRead => {
+            unreachable!("f64 only, see call_f64")
+        }
     })
 }
 
@@ -134,6 +154,11 @@ fn call_f64(kind: Kind, a: &mut Arrays<f64>, threads: usize) -> parlab::Result<f
         Kind::LimitAdd => {
             let (x, y) = (a.x.as_slice().unwrap(), a.y.as_slice().unwrap());
             parlab::timing::limit_add_streaming(x, y, a.z.as_slice_mut().unwrap());
+            Ok(0.0)
+        }
+        Kind::LimitAddOrdinary => {
+            let (x, y) = (a.x.as_slice().unwrap(), a.y.as_slice().unwrap());
+            parlab::timing::limit_add_ordinary(x, y, a.z.as_slice_mut().unwrap());
             Ok(0.0)
         }
         Kind::LimitRead => Ok(parlab::timing::limit_read(a.x.as_slice().unwrap())),
@@ -202,6 +227,9 @@ impl Worker {
                     "plateau_found": m.plateau_found,
                     "streaming_threshold": parlab::kernels::streaming_threshold(),
                     "memory_simd": m.memory_simd,
+                    "cache_simd": m.cache_simd,
+                    "l3_simd": m.l3_simd,
+                    "arrays": if std::env::var("PARLAB_PEERS_ARRAYS").as_deref() == Ok("ndarray") { "ndarray" } else { "parlab::mem" },
                     "simd": parlab::kernels::stores::simd_level_name(parlab::kernels::simd_level()),
                     "gemm": parlab::kernels::gemm_library(),
                     "caches": m.caches.iter().map(|c| format!("L{} {}", c.level, parlab::timing::machine::fmt_bytes(c.bytes))).collect::<Vec<_>>(),

@@ -148,6 +148,37 @@ def ensure_kernelspec(binary: Path) -> None:
         die("`evcxr_jupyter --install` failed")
 
 
+# Large arrays on transparent huge pages, as numpy's are: glibc (2.35 and
+# later) then asks for them (madvise) on every large allocation, so that
+# `Array2::zeros` in a cell gets them as `parlab::mem::zeros` does. Measured
+# on an AMD Zen 4 VM (THP `madvise`): a 4096² f64 sum 7.4 → 4.5 ms, an add
+# 17.3 → 10.6 ms. Older glibc and other systems ignore the setting.
+HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
+
+
+def with_huge_pages(env: dict) -> dict:
+    """`env` with the huge-page tunable added to GLIBC_TUNABLES."""
+    current = env.get("GLIBC_TUNABLES", "")
+    if HUGE_PAGES_TUNABLE.split("=")[0] in current:
+        return env
+    return {**env, "GLIBC_TUNABLES": f"{current}:{HUGE_PAGES_TUNABLE}" if current else HUGE_PAGES_TUNABLE}
+
+
+def ensure_kernel_env() -> None:
+    """The `rust` kernelspec starts the kernel with the huge-page tunable (for
+    JupyterLab; the runner and the grader set it themselves)."""
+    spec = KERNEL_DIR / "kernel.json"
+    try:
+        data = json.loads(spec.read_text())
+    except (OSError, ValueError):
+        return
+    env = data.get("env") or {}
+    wanted = with_huge_pages(env)
+    if wanted != env:
+        data["env"] = wanted
+        spec.write_text(json.dumps(data, indent=1) + "\n")
+
+
 def requirements_digest(requirements: Path = REQUIREMENTS) -> str:
     return hashlib.sha256(requirements.read_bytes()).hexdigest()
 
@@ -297,6 +328,7 @@ def setup() -> None:
     started = time.monotonic()
     binary = ensure_evcxr()
     ensure_kernelspec(binary)
+    ensure_kernel_env()
     ensure_venv()
     ensure_openblas()
     say(f"set-up ready ({time.monotonic() - started:.1f} s)")

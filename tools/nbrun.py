@@ -119,6 +119,10 @@ def evcxr_environment(tmpdir: Path) -> None:
     os.environ["EVCXR_TMPDIR"] = str(tmpdir)
     # Short failure messages: the panic message, not a 60-line backtrace.
     os.environ["RUST_BACKTRACE"] = "0"
+    # Large arrays on huge pages, as numpy's (see lab.py HUGE_PAGES_TUNABLE).
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if "glibc.malloc.hugetlb" not in tunables:
+        os.environ["GLIBC_TUNABLES"] = (tunables + ":" if tunables else "") + "glibc.malloc.hugetlb=1"
 
 
 def first_lines(text: str, n: int = ERROR_LINES) -> str:

@@ -37,11 +37,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The environment the notebooks' kernel gets from ./lab (tools/lab.py): glibc
+# asks for huge pages on large allocations, so `Array2::zeros` gets them.
+NOTEBOOK_ENV = {"PARLAB_PEERS_ARRAYS": "ndarray", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+# name: (executable, environment). Arrays as numpy makes them (parlab::mem:
+# huge pages asked for) and as the notebooks make them (Array2::zeros in a
+# kernel started as ./lab starts it).
 WORKERS = {
-    "parlab (release)": ROOT / "target" / "release" / "examples" / "peers",
-    "parlab (notebook build)": ROOT / "target" / "notebook" / "examples" / "peers",
+    "parlab (release, parlab::mem arrays)": (
+        ROOT / "target" / "release" / "examples" / "peers", {"PARLAB_PEERS_ARRAYS": "mem"}),
+    "parlab (release, notebook arrays)": (
+        ROOT / "target" / "release" / "examples" / "peers", NOTEBOOK_ENV),
+    "parlab (notebook build and arrays)": (
+        ROOT / "target" / "notebook" / "examples" / "peers", NOTEBOOK_ENV),
 }
-RELEASE, NOTEBOOK = WORKERS
+RELEASE, RELEASE_NB, NOTEBOOK = WORKERS
 TRIAD_S = 3.0  # a = b + s·c, as in examples/peers.rs
 
 
@@ -59,6 +69,7 @@ CASES = [
     Case("add_f32_1024", "add", "f32", 1024),
     Case("triad_f32_1024", "triad", "f32", 1024),
     Case("sum_f32_1024", "sum", "f32", 1024),
+    Case("dot_f32_1024", "dot", "f32", 1024),
     # triad moves the same bytes as add (two reads, one write)
     Case("add_f64_4096", "add", "f64", 4096, "limit_add_f64_4096"),
     Case("triad_f64_4096", "triad", "f64", 4096, "limit_add_f64_4096"),
@@ -67,7 +78,9 @@ CASES = [
     Case("dot_f64_4096", "dot", "f64", 4096, "limit_read_f64_4096", 2),
     Case("matmul_f64_1024", "matmul", "f64", 1024),
 ]
-LIMITS = ["limit_add_f64_4096", "limit_read_f64_4096"]
+LIMITS = ["limit_add_f64_4096", "limit_add_ordinary_f64_4096", "limit_read_f64_4096"]
+# The limit of an add or triad that kept ordinary stores.
+ORDINARY_LIMIT = {"limit_add_f64_4096": "limit_add_ordinary_f64_4096"}
 LIMIT_IMPL = RELEASE  # the limit loops run in the release worker
 
 
@@ -172,12 +185,13 @@ def spread(values: list[float]) -> float:
 class Worker:
     """One examples/peers.rs process: a command line in, a JSON line out."""
 
-    def __init__(self, name: str, exe: Path):
+    def __init__(self, name: str, exe: Path, env: dict | None = None):
         if not exe.exists():
             raise PeersError(f"{exe.relative_to(ROOT)} is missing: run ./lab peers (it builds it)")
         self.name = name
         self.proc = subprocess.Popen(
-            [str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+            [str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            env={**os.environ, **(env or {})},
         )
 
     def ask(self, line: str) -> dict:
@@ -438,32 +452,52 @@ def measure(args, workers: dict[str, Worker], peers: Peers) -> dict:
     return times
 
 
-def table(times: dict, threads: list[int]) -> list[str]:
+def case_bytes(case: Case) -> int:
+    """Bytes one call touches, all arrays together (as the kernels count)."""
+    arrays = {"add": 3, "triad": 3, "sum": 1, "dot": 2, "matmul": 3}[case.kernel]
+    return arrays * case.n * case.n * (4 if case.dtype == "f32" else 8)
+
+
+def limit_for(case: Case, probe: dict) -> str | None:
+    """The limit loop for the store type the kernel used at this size: an add
+    or triad that streamed is judged against the streaming add, one that kept
+    ordinary stores against the ordinary add."""
+    if case.limit in ORDINARY_LIMIT and case_bytes(case) < probe["streaming_threshold"]:
+        return ORDINARY_LIMIT[case.limit]
+    return case.limit
+
+
+def table(times: dict, threads: list[int], probe: dict) -> list[str]:
     def med(name, t, impl):
         v = times.get((name, t, impl))
         return statistics.median(v) if v else None
 
     rows = [
-        "| kernel | size | threads | parlab (release) | parlab (notebook build) | numpy | numba "
-        "| limit | parlab ÷ best peer | parlab ÷ limit |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| kernel | size | threads | parlab (release, parlab::mem arrays) | parlab (release, notebook "
+        "arrays) | parlab (notebook build) | numpy | numba | limit | notebook arrays ÷ best peer "
+        "| ÷ limit |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in CASES:
         for t in threads:
-            rel, nb = med(case.name, t, RELEASE), med(case.name, t, NOTEBOOK)
+            rel, rel_nb, nb = (med(case.name, t, w) for w in (RELEASE, RELEASE_NB, NOTEBOOK))
             npy, nba = med(case.name, t, "numpy"), med(case.name, t, "numba")
-            limit = None
-            if case.limit:
-                lt = med(case.limit, t, LIMIT_IMPL)
+            limit, kind = None, ""
+            name = limit_for(case, probe)
+            if name:
+                lt = med(name, t, LIMIT_IMPL)
                 limit = lt * case.limit_factor if lt is not None else None
+                kind = (" (ordinary stores)" if name in ORDINARY_LIMIT.values()
+                        else " (streaming stores)" if name in ORDINARY_LIMIT else " (read)")
             peers = [(v, who) for v, who in ((npy, "numpy"), (nba, "numba")) if v is not None]
             best, who = min(peers) if peers else (None, None)
-            vs_peer = best / rel if best is not None and rel else None
-            vs_limit = limit / rel if limit is not None and rel else None
+            vs_peer = best / rel_nb if best is not None and rel_nb else None
+            vs_limit = limit / rel_nb if limit is not None and rel_nb else None
             size = f"{case.n}² {case.dtype}"
             rows.append(
-                f"| {case.kernel} | {size} | {t} | {fmt_time(rel)} | {fmt_time(nb)} | {fmt_time(npy)} "
-                f"| {fmt_time(nba)} | {fmt_time(limit)} | {fmt_ratio(vs_peer, who)} | {fmt_ratio(vs_limit)} |"
+                f"| {case.kernel} | {size} | {t} | {fmt_time(rel)} | {fmt_time(rel_nb)} | {fmt_time(nb)} "
+                f"| {fmt_time(npy)} | {fmt_time(nba)} | {fmt_time(limit)}{kind} | {fmt_ratio(vs_peer, who)} "
+                f"| {fmt_ratio(vs_limit)} |"
             )
     return rows
 
@@ -493,12 +527,13 @@ def probe_line(p: dict) -> str:
     mib = lambda b: f"{b / (1 << 20):.0f} MiB"
     plateau = (f"reads come from memory from ≈ {mib(p['memory_from_bytes'])}" if p["plateau_found"]
                else f"no memory plateau within {mib(p['memory_from_bytes'])}")
-    stores = ("kernels keep ordinary stores (streaming stores measured no faster)"
+    stores = ("kernels keep ordinary stores (ordinary stores measured clearly faster)"
               if p["streaming_threshold"] >= 1 << 62
-              else f"kernels stream outputs from {mib(p['streaming_threshold'])} on")
+              else f"kernels stream write-only outputs from {mib(p['streaming_threshold'])} on")
     return (f"parlab: Machine::probe_quick() in {p['probe_s']:.2f} s; caches reported "
             f"{', '.join(p['caches']) or 'unknown'}; {plateau}; {stores}; "
-            f"SIMD {p['simd']}, read loops {p['memory_simd']}; matmul: {p['gemm']}.")
+            f"SIMD {p['simd']}, read width in the caches {p['cache_simd']}, in L3 {p['l3_simd']}, "
+            f"from memory {p['memory_simd']}; matmul: {p['gemm']}.")
 
 
 def describe(peers: Peers, machine: dict, args, load: tuple[str, str]) -> list[str]:
@@ -522,7 +557,9 @@ def describe(peers: Peers, machine: dict, args, load: tuple[str, str]) -> list[s
         f"over rounds of the median of ≈ {args.target_s * 1e3:.0f} ms of calls. Ratios are speeds "
         f"(the other's time ÷ parlab (release)'s): ≥ 1 means parlab is faster. The limit is the "
         f"streaming-store add for add and triad (same bytes), the parallel read for sum, twice it "
-        f"for dot (two arrays). numpy's add, triad and sum use one thread whatever t; numpy matmul "
+        f"for dot (two arrays); an add or triad that kept ordinary stores at its size is judged "
+        f"against the ordinary-store add. 'Notebook arrays': `Array2::zeros` in a process started "
+        f"with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as ./lab starts the notebooks' kernel. numpy's add, triad and sum use one thread whatever t; numpy matmul "
         f"is np.matmul(a, b, out=c); parlab with 1 thread runs the serial kernels.",
     ]
 
@@ -536,11 +573,11 @@ def main(argv: list[str]) -> int:
     machine = machine_from_cpuinfo(Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else "")
     workers: dict[str, Worker] = {}
     try:
-        for name, exe in WORKERS.items():
-            workers[name] = Worker(name, exe)
+        for name, (exe, env) in WORKERS.items():
+            workers[name] = Worker(name, exe, env)
         info = workers[NOTEBOOK].ask("info")
         if not info["debug_assertions"]:
-            raise PeersError(f"{WORKERS[NOTEBOOK]} was not built with the notebook profile")
+            raise PeersError(f"{WORKERS[NOTEBOOK][0]} was not built with the notebook profile")
         probe = {name: w.ask("probe") for name, w in workers.items()}
         print(f"[peers] {machine_line(machine)}: making the arrays, checking every implementation",
               file=sys.stderr, flush=True)
@@ -554,7 +591,7 @@ def main(argv: list[str]) -> int:
     finally:
         for w in workers.values():
             w.close()
-    lines = describe(peers, machine, args, (load_before, load_average())) + [probe_line(probe[NOTEBOOK])] + [""] + table(times, args.threads) + ["", spread_line(times, args.rounds)]
+    lines = describe(peers, machine, args, (load_before, load_average())) + [probe_line(probe[NOTEBOOK])] + [""] + table(times, args.threads, probe[RELEASE_NB]) + ["", spread_line(times, args.rounds)]
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.out is not None:

@@ -236,19 +236,30 @@ class PeersCommandLine(unittest.TestCase):
         self.assertEqual(peers.machine_line(m), "AMD EPYC 9R14 (family 25, model 17), 2 logical CPUs, 2 cores")
 
     def test_table_ratios_are_speeds_against_the_best_peer_and_the_limit(self):
-        t = {("add_f64_4096", 1, peers.RELEASE): [0.020, 0.022, 0.021],
+        t = {("add_f64_4096", 1, peers.RELEASE): [0.018],
+             ("add_f64_4096", 1, peers.RELEASE_NB): [0.020, 0.022, 0.021],
              ("add_f64_4096", 1, peers.NOTEBOOK): [0.030],
              ("add_f64_4096", 1, "numpy"): [0.030],
              ("add_f64_4096", 1, "numba"): [0.025],
              ("limit_add_f64_4096", 1, peers.RELEASE): [0.019],
-             ("dot_f64_4096", 1, peers.RELEASE): [0.010],
+             ("limit_add_ordinary_f64_4096", 1, peers.RELEASE): [0.024],
+             ("dot_f64_4096", 1, peers.RELEASE_NB): [0.010],
              ("limit_read_f64_4096", 1, peers.RELEASE): [0.004]}
-        rows = {r.split("|")[1].strip() + r.split("|")[2].strip(): r for r in peers.table(t, [1])}
+        streams = {"streaming_threshold": 64 << 20}
+        rows = {r.split("|")[1].strip() + r.split("|")[2].strip(): r
+                for r in peers.table(t, [1], streams)}
         add = [c.strip() for c in rows["add4096² f64"].split("|")[1:-1]]
-        self.assertEqual(add, ["add", "4096² f64", "1", "21.0 ms", "30.0 ms", "30.0 ms", "25.0 ms",
-                               "19.0 ms", "1.19× (numba)", "0.90×"])
+        self.assertEqual(add, ["add", "4096² f64", "1", "18.0 ms", "21.0 ms", "30.0 ms", "30.0 ms",
+                               "25.0 ms", "19.0 ms (streaming stores)", "1.19× (numba)", "0.90×"])
         dot = [c.strip() for c in rows["dot4096² f64"].split("|")[1:-1]]
-        self.assertEqual(dot[7:], ["8.00 ms", "—", "0.80×"])  # twice the read limit
+        self.assertEqual(dot[8:], ["8.00 ms (read)", "—", "0.80×"])  # twice the read limit
+        # A kernel that kept ordinary stores at its size is judged against
+        # the ordinary-store add.
+        never = {"streaming_threshold": 1 << 63}
+        rows = {r.split("|")[1].strip() + r.split("|")[2].strip(): r
+                for r in peers.table(t, [1], never)}
+        add = [c.strip() for c in rows["add4096² f64"].split("|")[1:-1]]
+        self.assertEqual(add[8:], ["24.0 ms (ordinary stores)", "1.19× (numba)", "1.14×"])
         self.assertIn("worst 9.5%", peers.spread_line(t, 3))
 
 

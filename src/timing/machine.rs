@@ -819,6 +819,24 @@ pub fn limit_add_streaming(a: &[f64], b: &[f64], c: &mut [f64]) {
     add_par(m, a, b, c);
 }
 
+/// `c = a + b` with ordinary stores, one contiguous chunk per thread of the
+/// current rayon pool, at the memory regime's width: the limit of a kernel
+/// that keeps ordinary stores.
+///
+/// # Panics
+/// When the slices differ in length.
+pub fn limit_add_ordinary(a: &[f64], b: &[f64], c: &mut [f64]) {
+    assert!(
+        a.len() == c.len() && b.len() == c.len(),
+        "limit_add_ordinary: lengths differ"
+    );
+    let m = stores::Mode {
+        level: stores::memory_simd_level(),
+        streaming: false,
+    };
+    add_par(m, a, b, c);
+}
+
 /// `Σ a[i]` read with the probe's chosen width, one contiguous chunk per
 /// thread of the current rayon pool: the fastest read (the limit loop of the
 /// benchmarks). The sum is in no fixed order: for the limit only.
@@ -1640,6 +1658,11 @@ mod tests {
             .install(|| limit_add_streaming(&a, &b, &mut c))
             .unwrap();
         assert!(c.iter().enumerate().all(|(i, &x)| x == i as f64 + 0.5));
+        let mut d = vec![f64::NAN; n];
+        crate::par::Par::threads(2)
+            .install(|| limit_add_ordinary(&a, &b, &mut d))
+            .unwrap();
+        assert_eq!(c, d);
         let s = crate::par::Par::threads(2)
             .install(|| limit_read(&b))
             .unwrap();

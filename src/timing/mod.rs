@@ -30,6 +30,6 @@ pub use bench::{
 pub use compare::{Compare, Comparison};
 pub use cpu::CpuUsage;
 pub use fallible::{KernelOutput, Written};
-pub use machine::{Machine, Precision, limit_add_streaming, limit_read};
+pub use machine::{Machine, Precision, limit_add_ordinary, limit_add_streaming, limit_read};
 pub use sweep::{Scaling, SizeScaling, SizeSweep, SizeUnit, ThreadSweep, sweep_threads};
 pub use timeline::Timeline;
