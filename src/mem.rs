@@ -64,6 +64,50 @@ pub fn huge_pages_mode() -> Option<String> {
     Some(s[start + 1..end].to_string())
 }
 
+/// How many bytes of the memory mappings that hold `data` are backed by
+/// transparent huge pages (`AnonHugePages` in `/proc/self/smaps`), and the
+/// mappings' size: `Some((huge, size))`, or `None` where the system does not
+/// say. Shows whether an array — e.g. one made by `Array2::zeros` in a
+/// notebook — got huge pages:
+///
+/// ```
+/// let a = parlab::mem::zeros::<f64, _>((2048, 2048));
+/// if let Some((huge, size)) = parlab::mem::huge_page_bytes(a.as_slice().unwrap()) {
+///     assert!(huge <= size);
+/// }
+/// ```
+pub fn huge_page_bytes<T>(data: &[T]) -> Option<(usize, usize)> {
+    let lo_addr = data.as_ptr() as usize;
+    let hi_addr = lo_addr + std::mem::size_of_val(data).max(1);
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    // An madvise'd range is its own mapping: sum every mapping the data
+    // overlaps.
+    let (mut inside, mut huge, mut size, mut seen) = (false, 0usize, 0usize, false);
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if let Some((lo, hi)) = first.split_once('-')
+            && let (Ok(lo), Ok(hi)) = (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+        {
+            inside = lo < hi_addr && lo_addr < hi;
+            if inside {
+                size += hi - lo;
+                seen = true;
+            }
+            continue;
+        }
+        if inside && let Some(rest) = line.strip_prefix("AnonHugePages:") {
+            huge += rest
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<usize>()
+                .ok()?
+                * 1024;
+        }
+    }
+    seen.then_some((huge, size))
+}
+
 #[cfg(target_os = "linux")]
 fn advise_huge(ptr: *mut u8, bytes: usize) {
     use std::ffi::{c_int, c_void};
@@ -100,5 +144,21 @@ mod tests {
         assert_eq!(z.len(), 0);
         let f = zeros::<f64, _>((3, 5).f());
         assert!(f.t().is_standard_layout());
+    }
+
+    #[test]
+    fn large_arrays_that_ask_get_huge_pages_where_the_system_allows() {
+        let a = zeros::<f64, _>(8 << 20); // 64 MiB
+        let Some((huge, size)) = huge_page_bytes(a.as_slice().unwrap()) else {
+            return; // not Linux, or no smaps: nothing to check
+        };
+        assert!(size >= 64 << 20 && huge <= size, "{huge} of {size}");
+        if matches!(huge_pages_mode().as_deref(), Some("madvise" | "always")) {
+            // Most of it: the ends need not be 2 MiB aligned.
+            assert!(
+                huge >= 32 << 20,
+                "only {huge} bytes of a 64 MiB array on huge pages"
+            );
+        }
     }
 }
