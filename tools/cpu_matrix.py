@@ -6,7 +6,8 @@ Runs the kernel case table (`tests/kernels.rs`), the property tests
 every configuration this CPU can execute:
 
 * each SIMD level it has (`PARLAB_SIMD` for the compute loops and
-  `PARLAB_MEMORY_SIMD` for the read and store loops: SSE2 → the widest), with
+  `PARLAB_CACHE_SIMD`, `PARLAB_L3_SIMD`, `PARLAB_MEMORY_SIMD` for the
+  memory-bound loops in each working-set regime: SSE2 → the widest), with
   streaming stores forced on (`PARLAB_STREAMING_BYTES=0`) and off;
 * each OpenBLAS kernel family that OpenBLAS 0.3.21 accepts by name and this
   CPU can run (`OPENBLAS_CORETYPE`: SkylakeX, Haswell, Zen, Sandybridge,
@@ -101,8 +102,8 @@ def plan(flags: set[str] | None, openblas: bool) -> list[Run]:
         for streaming, threshold in (("streamed", "0"), ("ordinary stores", NEVER)):
             run = Run(
                 f"{level}, {streaming}",
-                {"PARLAB_SIMD": level, "PARLAB_MEMORY_SIMD": level,
-                 "PARLAB_STREAMING_BYTES": threshold},
+                {"PARLAB_SIMD": level, "PARLAB_CACHE_SIMD": level, "PARLAB_L3_SIMD": level,
+                 "PARLAB_MEMORY_SIMD": level, "PARLAB_STREAMING_BYTES": threshold},
                 # The case table with streaming stores forced on at each
                 # width; with ordinary stores the default `cargo test` ran
                 # it at the widest width, and the fingerprints compare the
