@@ -445,14 +445,12 @@ impl Machine {
             });
         }
         // Streaming stores, measured with the kernels' own loops on arrays as
-        // large as the budget allows, one thread and all of them summed.
+        // large as the budget allows, on all the threads measured (where the
+        // bus is busiest).
         let array_elems = (buf.len() / 3).max(1);
         let add_bytes = array_elems * 24;
         if tuning.streaming_from < NEVER && add_bytes >= tuning.memory_from {
-            let pools: Vec<rayon::ThreadPool> = [1, *threads.iter().max().unwrap_or(&1)]
-                .iter()
-                .map(|&t| crate::par::pool(t))
-                .collect::<Result<_>>()?;
+            let pools = [crate::par::pool(*threads.iter().max().unwrap_or(&1))?];
             let level = tuning.simd(stores::Regime::Memory);
             let (x, rest) = buf.split_at_mut(array_elems);
             let (y, rest) = rest.split_at_mut(array_elems);
