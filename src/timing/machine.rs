@@ -806,15 +806,7 @@ pub fn fmt_bytes(b: usize) -> String {
 /// # Panics
 /// When the slices differ in length.
 pub fn limit_add_streaming(a: &[f64], b: &[f64], c: &mut [f64]) {
-    assert!(
-        a.len() == c.len() && b.len() == c.len(),
-        "limit_add_streaming: lengths differ"
-    );
-    let m = stores::Mode {
-        level: stores::memory_simd_level(),
-        streaming: true,
-    };
-    add_par(m, a, b, c);
+    limit_add("limit_add_streaming", true, a, b, c);
 }
 
 /// `c = a + b` with ordinary stores, one contiguous chunk per thread of the
@@ -824,13 +816,18 @@ pub fn limit_add_streaming(a: &[f64], b: &[f64], c: &mut [f64]) {
 /// # Panics
 /// When the slices differ in length.
 pub fn limit_add_ordinary(a: &[f64], b: &[f64], c: &mut [f64]) {
+    limit_add("limit_add_ordinary", false, a, b, c);
+}
+
+/// The two limit adds: the kernels' own loop at the memory regime's width.
+fn limit_add(name: &str, streaming: bool, a: &[f64], b: &[f64], c: &mut [f64]) {
     assert!(
         a.len() == c.len() && b.len() == c.len(),
-        "limit_add_ordinary: lengths differ"
+        "{name}: lengths differ"
     );
     let m = stores::Mode {
         level: stores::memory_simd_level(),
-        streaming: false,
+        streaming,
     };
     add_par(m, a, b, c);
 }
