@@ -432,16 +432,15 @@ impl Machine {
                 .filter(|d| d.median_ratio.is_some())
                 .map(|d| {
                     format!(
-                        "{} {}: {} (against {} at {}: faster by more than {:.0} % in {} of {} rounds, median ratio {:.2})",
+                        "{} {}: {} ({} at {} ran {:.2}× the default's speed in the median of {} rounds; above {:.2}× switches)",
                         d.regime,
                         d.what,
                         d.choice,
                         d.alternative,
                         fmt_bytes(d.working_set),
-                        (crate::timing::machine::CLEAR_MARGIN - 1.0) * 100.0,
-                        d.alternative_won,
+                        d.median_ratio.unwrap_or(f64::NAN),
                         d.rounds,
-                        d.median_ratio.unwrap_or(f64::NAN)
+                        crate::timing::machine::CLEAR_MARGIN,
                     )
                 })
                 .collect::<Vec<_>>()

@@ -24,8 +24,9 @@ Run through ./lab (which checks that cargo and python3 exist first):
 
 `./lab peers` needs no notebook set-up: it creates its own git-ignored virtual
 environment .venv-peers/ with the packages pinned in tools/requirements-peers.txt
-(numpy, numba, threadpoolctl), builds `examples/peers.rs` twice (release, and the
-`notebook` profile that evcxr cells get) and runs tools/peers.py.
+(numpy, numba, threadpoolctl), installs Debian's OpenBLAS as set-up does (for
+matmul), builds `examples/peers.rs` twice (release, and the `notebook` profile
+that evcxr cells get) and runs tools/peers.py.
 
 Set-up installs evcxr_jupyter (pinned, `cargo install --locked`) when it is
 missing or at another version, registers the `rust` kernelspec, creates a
@@ -442,6 +443,9 @@ def cmd_setup(args: list[str]) -> int:
 
 def cmd_peers(args: list[str]) -> int:
     """parlab next to numpy and numba: see tools/peers.py."""
+    # matmul runs on the system OpenBLAS when it is there, as in the
+    # notebooks after set-up: the table must time what they run.
+    ensure_openblas()
     ensure_venv(PEERS_VENV, PEERS_REQUIREMENTS)
     for profile in ("release", "notebook"):
         say(f"building examples/peers.rs (--profile {profile})")
