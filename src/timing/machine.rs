@@ -1484,7 +1484,7 @@ mod tests {
         move |k| {
             calls += 1;
             let t = if k == 0 { 1.0 } else { 1.0 / speedup };
-            if spike > 0 && calls % spike == 0 {
+            if spike > 0 && calls.is_multiple_of(spike) {
                 10.0 * t
             } else {
                 t
