@@ -786,7 +786,7 @@ fn compare(rounds: usize, mut time: impl FnMut(usize) -> f64) -> Verdict {
     };
     for _ in 0..MAX_BATCHES {
         for _ in 0..rounds {
-            let order = if ratios.len() % 2 == 0 {
+            let order = if ratios.len().is_multiple_of(2) {
                 [0, 1]
             } else {
                 [1, 0]
