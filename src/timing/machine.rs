@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use parlab::timing::Machine;
-//! let m = Machine::probe_quick()?; // well under a second, at most 192 MiB
+//! let m = Machine::probe_quick()?; // a second or two, at most 192 MiB
 //! println!("{m}");
 //! m.save("machine.json")?;
 //! let again = Machine::load("machine.json")?;
@@ -323,7 +323,7 @@ impl Machine {
     }
 
     /// A rougher probe for the start of a notebook: [`ProbeConfig::quick`]
-    /// (well under a second, at most 192 MiB).
+    /// (a second or two, at most 192 MiB).
     ///
     /// # Errors
     /// As [`Machine::probe`].
