@@ -327,19 +327,19 @@ pub fn check_predicted_speedup(f: impl Fn(usize, usize) -> f64) -> Check {
                         "only {cores} thread(s) can run at once here: threads beyond the cores \
                          take turns on them, so the speed-up stops growing at {cores}×"
                     )
-                } else if pr > want && pr > p as f64 * (1.0 + BAND) {
+                } else if pr > p as f64 * (1.0 + BAND) {
                     "that is more than the work can give: the speed-up on p threads is at most p"
                         .to_string()
-                } else if pr > want {
-                    format!(
-                        "the machine gave less than your prediction. {}",
-                        shortfall_reason(cores)
-                    )
-                } else {
+                } else if pr < model[k] * (1.0 - BAND) || pr <= want {
                     "too pessimistic: the chunks of par_pi are independent (65 536 samples each, \
                      a few dozen per call), so the serial part is tiny and each core that can \
                      run adds nearly one more ×"
                         .to_string()
+                } else {
+                    format!(
+                        "the machine gave less than your prediction. {}",
+                        shortfall_reason(cores)
+                    )
                 };
                 Err(Problem::Wrong(format!(
                     "for {p} thread(s) on {cores} core(s) you predicted {pr:.2}×, and {want:.2}× \

@@ -14,7 +14,7 @@
 //! any closure with a bounded wait.
 //!
 //! ```
-//! use parlab::exercise::{self, Rank, Status};
+//! use parlab::exercise::{self, Rank};
 //! // Everyone sends first: with blocking sends nobody is receiving.
 //! let stuck = exercise::run_ranks(2, |r: &Rank| {
 //!     r.send((r.rank() + 1) % r.size(), 7);
