@@ -772,14 +772,18 @@ impl Scaling {
                  programs on the cores, not Amdahl's law.",
                 pct(s)
             ),
+            // No bound beyond the measured threads: a kernel that saturates
+            // memory bandwidth fits a "serial fraction" as well as serial code does.
             Some(s) => format!(
-                "Amdahl fit: serial fraction {}{} → at most {}× on any number of threads.",
+                "Amdahl fit: serial fraction {}{} — the share of the time these points did not \
+                 speed up. Serial code and a saturated shared limit (memory bandwidth, cores \
+                 busy with other work) look alike here, so the fit bounds nothing beyond the \
+                 threads measured.",
                 pct(s),
                 match self.serial_fraction_ci {
                     Some((lo, hi)) => format!(" (95 % interval {} … {})", pct(lo), pct(hi)),
                     None => String::new(),
-                },
-                sig3(1.0 / s)
+                }
             ),
             None => "No Amdahl fit: it needs a 1-thread point and a parallel one.".into(),
         }
@@ -1019,12 +1023,17 @@ mod tests {
         let s = Scaling::from_results("k".into(), vec![mk("k", 1, 1.0), mk("k", 2, 0.6)]);
         let t = s.to_text();
         assert!(t.contains("threads  median"), "{t}");
+        let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            t.contains(
-                "Amdahl fit: serial fraction 20.0 % (95 % interval 20.0 % … 20.0 %) → at most 5.00×"
-            ),
+            flat.contains("Amdahl fit: serial fraction 20.0 % (95 % interval 20.0 % … 20.0 %) —"),
             "{t}"
         );
+        // Two points of a kernel that may be memory-bound bound nothing beyond them.
+        assert!(
+            flat.contains("bounds nothing beyond the threads measured"),
+            "{t}"
+        );
+        assert!(!flat.contains("at most"), "{t}");
         assert!(t.contains("1.67× (1.67–1.67)"), "{t}");
         let b = Baseline::new([mk("k", 1, 1.0)]);
         let c = b.compare(&[mk("k", 1, 2.0), mk("z", 1, 1.0)], 0.05);

@@ -41,6 +41,7 @@ mod profiling;
 mod races;
 mod rust_basics;
 mod statistics;
+mod sync;
 mod verification;
 
 pub use distributed::{check_combine_partials, check_rank_band};
@@ -55,6 +56,10 @@ pub use profiling::{check_normalise_columns, check_row_medians};
 pub use races::{COUNT_EVENS_RACY, check_count_evens};
 pub use rust_basics::{check_column_means, check_make_counter, check_parse_sizes};
 pub use statistics::{check_bytes_moved, check_median};
+pub use sync::{
+    Rank, STALL, check_flag_orderings, check_histogram, check_ring_shift, check_transfer,
+    run_ranks, within,
+};
 pub use verification::{check_first_mismatch, check_kahan_sum};
 
 use crate::display::escape_html;
