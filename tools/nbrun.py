@@ -113,7 +113,13 @@ def evcxr_environment(tmpdir: Path) -> None:
     at a persistent build directory. The kernel inherits this process's env."""
     config = TARGET / "evcxr-config"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "evcxr.toml").write_text(EVCXR_TOML)
+    # Written only when it changes, and atomically: a kernel of another
+    # runner (./lab grade --jobs N) may be reading it at this moment.
+    toml = config / "evcxr.toml"
+    if not toml.exists() or toml.read_text() != EVCXR_TOML:
+        tmp = config / f".evcxr.toml.{os.getpid()}.tmp"
+        tmp.write_text(EVCXR_TOML)
+        tmp.replace(toml)
     tmpdir.mkdir(parents=True, exist_ok=True)
     os.environ["EVCXR_CONFIG_DIR"] = str(config)
     os.environ["EVCXR_TMPDIR"] = str(tmpdir)
