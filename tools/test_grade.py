@@ -268,6 +268,62 @@ class NbgraderMetadata(unittest.TestCase):
             self.assertIn("// BEGIN SOLUTION", text)
             self.assertIn(f":dep parlab = {{ path = {json.dumps(json.dumps(str(ROOT)))[1:-1]} }}", text)
 
+    def test_the_nbgrader_config_raises_the_cell_timeout_on_nbgraders_own_class(self):
+        """nbgrader's Execute preprocessor redefines `timeout` with a 30 s
+        default; the generated config must reach it. Loaded here with
+        traitlets, as nbgrader loads it, against a stand-in for nbgrader's
+        class (same base class, same trait) when nbgrader is not installed."""
+        import importlib.util
+        import types
+
+        import nbgrader_course as export
+        from nbconvert.preprocessors import ExecutePreprocessor
+        from traitlets import Integer
+        from traitlets.config.loader import PyFileConfigLoader
+
+        if importlib.util.find_spec("nbgrader") is not None:
+            from nbgrader.preprocessors.execute import Execute
+            saved = None
+        else:
+            class Execute(ExecutePreprocessor):
+                timeout = Integer(export.NBGRADER_TIMEOUT, allow_none=True).tag(config=True)
+
+                def on_cell_executed(self, **kwargs):
+                    return None
+
+            module = types.ModuleType("nbgrader.preprocessors.execute")
+            module.Execute = Execute
+            names = ("nbgrader", "nbgrader.preprocessors", "nbgrader.preprocessors.execute")
+            saved = {n: sys.modules.get(n) for n in names}
+            sys.modules["nbgrader"] = types.ModuleType("nbgrader")
+            sys.modules["nbgrader.preprocessors"] = types.ModuleType("nbgrader.preprocessors")
+            sys.modules["nbgrader.preprocessors"].execute = module
+            sys.modules["nbgrader.preprocessors.execute"] = module
+        on_cell_executed = Execute.on_cell_executed
+        try:
+            self.assertEqual(Execute().timeout, export.NBGRADER_TIMEOUT)
+            with tempfile.TemporaryDirectory() as d:
+                self.assertEqual(export.main([d]), 0)
+                config = PyFileConfigLoader("nbgrader_config.py", path=d).load_config()
+                execute = Execute(config=config)
+                self.assertEqual(execute.timeout, export.DEFAULT_TIMEOUT)
+                self.assertEqual(execute.startup_timeout, 180)
+                # As long as ./lab grade gives the course's own cells, which
+                # covers a cold first :dep (about a minute).
+                self.assertEqual(export.DEFAULT_TIMEOUT, grade.COURSE_CELL_TIMEOUT)
+                self.assertIn("30 s", (Path(d) / "nbgrader_config.py").read_text())
+                self.assertEqual(export.main([d, "--timeout", "900"]), 0)
+                config = PyFileConfigLoader("nbgrader_config.py", path=d).load_config()
+                self.assertEqual(Execute(config=config).timeout, 900)
+                self.assertEqual(export.main([d, "--timeout", "20"]), 2)
+        finally:
+            Execute.on_cell_executed = on_cell_executed  # the config patches it
+            for name, old in (saved or {}).items():
+                if old is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = old
+
 
 def run_grader(folder: Path, course: Path, jobs: int) -> subprocess.CompletedProcess:
     return subprocess.run(
