@@ -41,6 +41,7 @@
 //! | [`profile`] | named sections, `%memit`, a counting allocator, flame graphs |
 //! | [`export`] | JSON and CSV, written atomically, read with clear errors |
 //! | [`report`], [`plot`], [`display`] | text, HTML and SVG/PNG charts, shown inline through `evcxr_display` |
+//! | [`progress`] | a line on stdout as each step of long work (sweeps, `Compare`, MPI runs) finishes, with the time so far and an estimate of the time left |
 //! | [`exercise`] | classroom exercises that check themselves |
 //! | [`dist`] | beyond one machine: rows, blocks and chunks dealt out to MPI ranks, reproducible combining of per-rank partials, timings across ranks, the launcher of the `examples/mpi_*.rs` programs; MPI itself in `dist::mpi` (feature `mpi`) |
 //!
@@ -102,6 +103,7 @@ pub mod par;
 pub mod plot;
 pub mod prelude;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod timing;
 pub mod verify;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grades a folder of submitted student notebooks in the real `rust` kernel.
 
-    ./lab grade DIR [--cell-timeout SECONDS] [--course DIR]
+    ./lab grade DIR [--jobs N] [--cell-timeout SECONDS] [--course DIR]
 
 DIR holds one notebook per student, named after the student (`alice.ipynb`),
 each a copy of one of the course's notebooks (any of them) with the student's
@@ -26,14 +26,26 @@ student and exercise), DIR/feedback/<student>.html and prints a table of
 students × exercises. A file that is not a notebook, or a notebook that is
 not one of the course's, is named on stderr and the rest is graded; the exit
 status is then 2 (0 when every submission was graded, whatever its marks).
+
+Submissions are graded --jobs at a time (default: one per core this process
+may run on), each in its own kernel with its own evcxr build directory: two
+kernels must never share one EVCXR_TMPDIR (cargo and evcxr both write into
+it). Worker k uses `<tmpdir>-grade<k>` (worker 0 the runner's own
+--tmpdir), each locked while in use and kept, so a second grading run finds
+them warm. A line is printed as each submission finishes: its outcomes, its
+time, the time so far and an estimate of the time left. The gradebook and
+the feedback pages are in the order of the files, whatever order the
+submissions finished in: the same as with --jobs 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import csv
 import html
+import multiprocessing
 import os
 import re
 import sys
@@ -307,7 +319,8 @@ def verdicts(nb, template: Template, runs: dict[str, CellRun], limit: float) -> 
     return rows
 
 
-def grade_one(path: Path, templates: list[Template], cell_timeout: float) -> Graded:
+def check_gradable(path: Path, templates: list[Template]) -> tuple[nbformat.NotebookNode, Template]:
+    """The submission and its course notebook; BadInput when it cannot be graded."""
     problems = nbrun.bad_inputs([path])
     if problems:
         raise BadInput(problems[0])
@@ -316,6 +329,11 @@ def grade_one(path: Path, templates: list[Template], cell_timeout: float) -> Gra
     if template is None:
         raise BadInput(f"{path}: not one of the course's notebooks "
                        f"({', '.join(t.title for t in templates)})")
+    return nb, template
+
+
+def grade_one(path: Path, templates: list[Template], cell_timeout: float) -> Graded:
+    nb, template = check_gradable(path, templates)
     graded = Graded(student=path.stem, notebook=template.title)
     graded.tampered = restore_checks(nb, template)
     for cell in nb.cells:
@@ -422,14 +440,113 @@ def submissions(folder: Path) -> tuple[list[Path], list[str]]:
     return paths, problems
 
 
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_tmpdir(tmpdir: Path, slot: int) -> Path:
+    """Worker `slot`'s own evcxr build directory: the runner's for worker 0."""
+    return tmpdir if slot == 0 else tmpdir.with_name(f"{tmpdir.name}-grade{slot}")
+
+
+def clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def progress_line(g: Graded, done: int, total: int, elapsed: float) -> str:
+    """`[grade] 3/6 bob (01-matrix-addition): 1 failed, 1 not-done in 41.2 s;
+    elapsed 1:23, ETA 0:55`. The estimate assumes the submissions left take as
+    long, per submission finished, as the ones so far (with N kernels at a
+    time, that already counts N at once)."""
+    counts: dict[str, int] = {}
+    for r in g.rows:
+        counts[r.outcome] = counts.get(r.outcome, 0) + 1
+    left = total - done
+    eta = "done" if left == 0 else f"ETA {clock(elapsed / done * left)}"
+    return (f"[grade] {done}/{total} {g.student} ({g.notebook}): "
+            + ", ".join(f"{n} {o}" for o, n in counts.items())
+            + f" in {g.seconds:.1f} s; elapsed {clock(elapsed)}, {eta}")
+
+
+# One worker process's state: its templates and the lock on its build directory.
+_worker: dict = {}
+
+
+def _start_worker(slots, tmpdir: Path, course: Path) -> None:
+    slot = slots.get()
+    directory = worker_tmpdir(tmpdir, slot)
+    nbrun.evcxr_environment(directory)
+    os.environ.pop("PARLAB_STRICT_CHECKS", None)
+    _worker["lock"] = nbrun.lock_tmpdir(directory)
+    _worker["templates"] = course_templates(course)
+
+
+def _grade_in_worker(path: Path, cell_timeout: float) -> Graded:
+    return grade_one(path, _worker["templates"], cell_timeout)
+
+
+def grade_all(paths: list[Path], templates: list[Template], args) -> list[Graded]:
+    """Grades `paths` on `args.jobs` kernels at a time; the results in the
+    order of `paths`. Prints a line as each one finishes."""
+    total = len(paths)
+    started = time.monotonic()
+    results: dict[Path, Graded] = {}
+
+    def finished(path: Path, g: Graded) -> None:
+        results[path] = g
+        print(progress_line(g, len(results), total, time.monotonic() - started), flush=True)
+
+    jobs = min(args.jobs, total)
+    if jobs <= 1:
+        nbrun.evcxr_environment(args.tmpdir)
+        lock = nbrun.lock_tmpdir(args.tmpdir)  # noqa: F841 (held while grading)
+        for path in paths:
+            finished(path, grade_one(path, templates, args.cell_timeout))
+        return [results[p] for p in paths]
+
+    # One process per kernel: each sets its own EVCXR_TMPDIR, which the kernel
+    # it starts inherits (the environment is per process). The shared evcxr
+    # configuration is written here, once, before any kernel starts.
+    nbrun.evcxr_environment(args.tmpdir)
+    context = multiprocessing.get_context("spawn")
+    slots = context.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_start_worker,
+        initargs=(slots, args.tmpdir, args.course),
+    ) as pool:
+        futures = {pool.submit(_grade_in_worker, p, args.cell_timeout): p for p in paths}
+        for future in concurrent.futures.as_completed(futures):
+            path = futures[future]
+            try:
+                g = future.result()
+            except Exception as e:  # the worker process itself failed
+                template = match(nbformat.read(path, as_version=4), templates)
+                g = Graded(student=path.stem, notebook=template.title if template else "?")
+                g.rows = [Row(ex.name, "error", f"grader error: {type(e).__name__}: {e}")
+                          for ex in (template.exercises if template else [])]
+            finished(path, g)
+    return [results[p] for p in paths]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./lab grade", description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, metavar="DIR")
+    parser.add_argument("--jobs", "-j", type=int, default=available_cores(), metavar="N",
+                        help="kernels at a time (default: one per core, "
+                             f"{available_cores()} here)")
     parser.add_argument("--cell-timeout", type=float, default=60.0, metavar="SECONDS",
                         help="limit of a student's cell or a check (default 60)")
     parser.add_argument("--course", type=Path, default=COURSE, metavar="DIR",
                         help="the folder of the *.solution.ipynb notebooks (default notebooks/)")
-    parser.add_argument("--tmpdir", type=Path, default=nbrun.TARGET / "evcxr-tmp")
+    parser.add_argument("--tmpdir", type=Path, default=nbrun.TARGET / "evcxr-tmp",
+                        help="evcxr build directory of the first kernel; kernel k > 0 "
+                             "uses TMPDIR-grade<k>")
     args = parser.parse_args(argv)
 
     def error(line: str) -> None:
@@ -442,6 +559,10 @@ def main(argv: list[str]) -> int:
     if args.cell_timeout <= 0:
         error(f"--cell-timeout {args.cell_timeout:g}: must be positive")
         return 2
+    if args.jobs < 1:
+        error(f"--jobs {args.jobs}: must be at least 1")
+        return 2
+    args.course, args.tmpdir = args.course.resolve(), args.tmpdir.resolve()
     templates = course_templates(args.course)
     if not templates:
         error(f"{args.course}: no *.solution.ipynb notebooks")
@@ -449,28 +570,25 @@ def main(argv: list[str]) -> int:
     paths, problems = submissions(args.folder)
     for line in problems:
         error(line)
-
-    nbrun.evcxr_environment(args.tmpdir)
-    # The grader reads each check's verdict from its HTML: a strict check
-    # (for nbgrader) would end its cell's process before showing it.
-    os.environ.pop("PARLAB_STRICT_CHECKS", None)
-    lock = nbrun.lock_tmpdir(args.tmpdir)  # noqa: F841 (held until exit)
-    graded = []
+    # Files that cannot be graded are named before any kernel starts.
+    gradable = []
     for path in paths:
-        print(f"[grade] {path.name} …", flush=True)
         try:
-            g = grade_one(path, templates, args.cell_timeout)
+            check_gradable(path, templates)
         except BadInput as e:
             problems.append(str(e))
             error(str(e))
-            continue
-        counts = {}
-        for r in g.rows:
-            counts[r.outcome] = counts.get(r.outcome, 0) + 1
-        print(f"[grade] {g.student} ({g.notebook}): "
-              + ", ".join(f"{n} {o}" for o, n in counts.items()) + f" in {g.seconds:.1f} s",
+        else:
+            gradable.append(path.resolve())
+
+    # The grader reads each check's verdict from its HTML: a strict check
+    # (for nbgrader) would end its cell's process before showing it.
+    os.environ.pop("PARLAB_STRICT_CHECKS", None)
+    jobs = min(args.jobs, len(gradable))
+    if gradable:
+        print(f"[grade] {len(gradable)} submission(s), {max(jobs, 1)} kernel(s) at a time",
               flush=True)
-        graded.append(g)
+    graded = grade_all(gradable, templates, args) if gradable else []
 
     feedback = args.folder / "feedback"
     feedback.mkdir(exist_ok=True)

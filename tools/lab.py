@@ -15,8 +15,11 @@ Run through ./lab (which checks that cargo and python3 exist first):
     ./lab setup      only the set-up (idempotent; quick when already done)
     ./lab strip      remove outputs and execution counts from notebooks/
     ./lab grade DIR  grade the student notebooks in DIR (one per student) in the
-                     real kernel: DIR/gradebook.csv, DIR/feedback/*.html, a
-                     table (option: --cell-timeout SECONDS; see tools/grade.py)
+                     real kernel, one kernel per core at a time, a line with an
+                     ETA as each finishes: DIR/gradebook.csv,
+                     DIR/feedback/*.html, a table (options: --jobs N,
+                     --cell-timeout SECONDS, --course DIR, --tmpdir DIR; see
+                     tools/grade.py)
     ./lab peers      parlab's kernels next to numpy and numba on this machine,
                      interleaved in rounds: a markdown table of times and speed
                      ratios (options: --rounds N, --threads 1,2, --quick,

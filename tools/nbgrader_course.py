@@ -18,7 +18,10 @@ DEST/nbgrader_config.py. In each source notebook
 * `:dep parlab = { path = ".." }` points at PATH (default: this checkout),
   which every student's kernel must be able to read.
 
-nbgrader_config.py sets PARLAB_STRICT_CHECKS=1 for every kernel nbgrader
+nbgrader_config.py raises nbgrader's cell timeout from its 30 s to --timeout
+(default 600 s: the first `:dep` builds parlab and its dependencies, and the
+lessons time kernels for up to a minute; see the comment in the config), and
+sets PARLAB_STRICT_CHECKS=1 for every kernel nbgrader
 starts (autograde, validate): a check that does not pass then ends its cell
 with an error, which nbgrader counts as zero points. Without it a parlab check
 never fails its cell (evcxr reports a caught panic as success) and nbgrader
@@ -36,6 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_student  # noqa: E402
 
 ROOT = make_student.ROOT
+# nbgrader's Execute preprocessor (0.9) limits a cell to 30 s by default.
+NBGRADER_TIMEOUT = 30
+# The limit the generated config sets instead: as tools/grade.py gives the
+# course's own cells (a cold first `:dep` takes about a minute).
+DEFAULT_TIMEOUT = 600
 
 CONFIG = '''\
 # Written by parlab's tools/nbgrader_course.py.
@@ -70,9 +78,19 @@ c.CourseDirectory.root = {root!r}
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearSolutions.code_stub = {{"rust": 'todo!("your code here")'}}
-# The first cell of a notebook builds parlab and its dependencies: minutes on
-# a cold cache, seconds on a warm one (see the README's notes on a hub).
+# nbgrader's own limit per cell is 30 s (its Execute preprocessor redefines
+# nbclient's `timeout` with that default), and on a timeout it interrupts the
+# kernel: evcxr then kills the cell's process and every variable is lost, so
+# the rest of the notebook fails. The course's cells do not fit in 30 s: the
+# first cell, `:dep parlab`, builds parlab, ndarray, rayon, plotters and
+# serde (about a minute on a new build directory, 8 s on a warm one), and the
+# lessons' sweeps and comparisons time kernels for 10-60 s on 2 busy cores.
+# So the limit is {timeout} s, the same as `./lab grade` gives the course's
+# own cells (tools/grade.py COURSE_CELL_TIMEOUT); `--timeout` changes it. It is
+# set on nbgrader's class itself (Execute) and on nbconvert's parent class.
+c.Execute.timeout = {timeout}
 c.ExecutePreprocessor.timeout = {timeout}
+c.Execute.startup_timeout = 180
 c.ExecutePreprocessor.startup_timeout = 180
 '''
 
@@ -96,9 +114,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("dest", type=Path, metavar="DEST")
     parser.add_argument("--parlab", type=Path, default=ROOT, metavar="PATH",
                         help="the parlab checkout the students' kernels load (default: this one)")
-    parser.add_argument("--timeout", type=int, default=600, metavar="SECONDS",
-                        help="nbgrader's limit per cell (default 600: a cold first :dep)")
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"nbgrader's limit per cell (default {DEFAULT_TIMEOUT}: a cold first "
+                             f":dep; nbgrader's own is {NBGRADER_TIMEOUT})")
     args = parser.parse_args(argv)
+    if args.timeout < NBGRADER_TIMEOUT:
+        print(f"[nbgrader] error: --timeout {args.timeout}: below nbgrader's own "
+              f"{NBGRADER_TIMEOUT} s, the first :dep alone takes longer", file=sys.stderr)
+        return 2
     if not (args.parlab / "Cargo.toml").is_file():
         print(f"[nbgrader] error: {args.parlab}: no Cargo.toml (not a parlab checkout)", file=sys.stderr)
         return 2

@@ -108,12 +108,47 @@ class Result:
         return self.failure is None
 
 
+# Opt-in, off by default: PARLAB_EVCXR_CACHE=MiB turns on evcxr's `:cache`
+# (the outputs of the registry dependencies' rustc calls, kept in
+# XDG_CACHE_HOME/evcxr, keyed by the arguments with the build directory masked
+# out), so a kernel with a new build directory copies ndarray, rayon, plotters
+# and serde instead of compiling them. Off by default: not yet run over every
+# notebook, and evcxr updates a cache entry's hit counter without a lock.
+CACHE_ENV = "PARLAB_EVCXR_CACHE"
+EVCXR_CACHE_HOME = TARGET / "evcxr-cache"
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Written only when it changes, and atomically: a kernel of another
+    runner (./lab grade --jobs N) may be reading it at this moment."""
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+
+
+def cache_megabytes() -> int | None:
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value in ("", "0", "off"):
+        return None
+    try:
+        megabytes = int(value)
+    except ValueError:
+        raise SystemExit(f"{CACHE_ENV}={value!r}: a size in MiB (for example 2000), or 0 for off")
+    return megabytes if megabytes > 0 else None
+
+
 def evcxr_environment(tmpdir: Path) -> None:
     """Points the kernel that nbclient starts at the runner's evcxr config and
     at a persistent build directory. The kernel inherits this process's env."""
-    config = TARGET / "evcxr-config"
+    cache = cache_megabytes()
+    config = TARGET / ("evcxr-config" if cache is None else "evcxr-config-cache")
     config.mkdir(parents=True, exist_ok=True)
-    (config / "evcxr.toml").write_text(EVCXR_TOML)
+    write_if_changed(config / "evcxr.toml", EVCXR_TOML)
+    if cache is not None:
+        write_if_changed(config / "init.evcxr", f":cache {cache}\n")
+        EVCXR_CACHE_HOME.mkdir(parents=True, exist_ok=True)
+        os.environ["XDG_CACHE_HOME"] = str(EVCXR_CACHE_HOME)
     tmpdir.mkdir(parents=True, exist_ok=True)
     os.environ["EVCXR_CONFIG_DIR"] = str(config)
     os.environ["EVCXR_TMPDIR"] = str(tmpdir)

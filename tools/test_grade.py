@@ -5,7 +5,9 @@ The course here is a small copy of notebooks/01-matrix-addition.solution.ipynb
 notebook, and the submissions are that notebook's student copy with typical
 answers typed in: right, wrong in a way the checker knows, an endless loop, a
 check cell edited to print "passed" and one deleted, a compile error; and three files that
-cannot be graded. Run by `./lab test`:
+cannot be graded. The batch is graded on two kernels at a time (--jobs 2), and
+four of its submissions once more with --jobs 2 and with --jobs 1: the
+gradebook and the feedback pages must be the same. Run by `./lab test`:
 
     .venv/bin/python -m unittest -v tools/test_grade.py
 """
@@ -185,7 +187,27 @@ class GradeWithoutKernel(unittest.TestCase):
         self.assertIsNone(grade.match(nbformat.read(ROOT / "tools" / "fixtures" / "pass.ipynb", 4),
                                       templates))
 
+    def test_progress_lines_count_time_and_estimate(self):
+        g = grade.Graded("bob", "01-matrix-addition", [grade.Row("1.1 a", "failed", ""),
+                                                       grade.Row("1.2 b", "not-done", "")], 41.25)
+        self.assertEqual(grade.progress_line(g, 2, 6, 83.0),
+                         "[grade] 2/6 bob (01-matrix-addition): 1 failed, 1 not-done in 41.2 s; "
+                         "elapsed 1:23, ETA 2:46")
+        self.assertTrue(grade.progress_line(g, 6, 6, 200.0).endswith("elapsed 3:20, done"))
+
+    def test_each_kernel_has_its_own_build_directory(self):
+        base = ROOT / "target" / "evcxr-tmp"
+        dirs = [grade.worker_tmpdir(base, k) for k in range(4)]
+        self.assertEqual(dirs[0], base)
+        self.assertEqual(len(set(dirs)), 4)
+        self.assertTrue(all(d.parent == base.parent for d in dirs))
+
     def test_a_missing_folder_is_one_line_and_exit_2(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([sys.executable, str(ROOT / "tools" / "grade.py"), d, "--jobs", "0"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("--jobs 0", p.stderr)
         for args in (["/nonexistent/submissions"], [str(SOURCE)]):
             p = subprocess.run([sys.executable, str(ROOT / "tools" / "grade.py"), *args],
                                capture_output=True, text=True, timeout=60)
@@ -246,6 +268,70 @@ class NbgraderMetadata(unittest.TestCase):
             self.assertIn("// BEGIN SOLUTION", text)
             self.assertIn(f":dep parlab = {{ path = {json.dumps(json.dumps(str(ROOT)))[1:-1]} }}", text)
 
+    def test_the_nbgrader_config_raises_the_cell_timeout_on_nbgraders_own_class(self):
+        """nbgrader's Execute preprocessor redefines `timeout` with a 30 s
+        default; the generated config must reach it. Loaded here with
+        traitlets, as nbgrader loads it, against a stand-in for nbgrader's
+        class (same base class, same trait) when nbgrader is not installed."""
+        import importlib.util
+        import types
+
+        import nbgrader_course as export
+        from nbconvert.preprocessors import ExecutePreprocessor
+        from traitlets import Integer
+        from traitlets.config.loader import PyFileConfigLoader
+
+        if importlib.util.find_spec("nbgrader") is not None:
+            from nbgrader.preprocessors.execute import Execute
+            saved = None
+        else:
+            class Execute(ExecutePreprocessor):
+                timeout = Integer(export.NBGRADER_TIMEOUT, allow_none=True).tag(config=True)
+
+                def on_cell_executed(self, **kwargs):
+                    return None
+
+            module = types.ModuleType("nbgrader.preprocessors.execute")
+            module.Execute = Execute
+            names = ("nbgrader", "nbgrader.preprocessors", "nbgrader.preprocessors.execute")
+            saved = {n: sys.modules.get(n) for n in names}
+            sys.modules["nbgrader"] = types.ModuleType("nbgrader")
+            sys.modules["nbgrader.preprocessors"] = types.ModuleType("nbgrader.preprocessors")
+            sys.modules["nbgrader.preprocessors"].execute = module
+            sys.modules["nbgrader.preprocessors.execute"] = module
+        on_cell_executed = Execute.on_cell_executed
+        try:
+            self.assertEqual(Execute().timeout, export.NBGRADER_TIMEOUT)
+            with tempfile.TemporaryDirectory() as d:
+                self.assertEqual(export.main([d]), 0)
+                config = PyFileConfigLoader("nbgrader_config.py", path=d).load_config()
+                execute = Execute(config=config)
+                self.assertEqual(execute.timeout, export.DEFAULT_TIMEOUT)
+                self.assertEqual(execute.startup_timeout, 180)
+                # As long as ./lab grade gives the course's own cells, which
+                # covers a cold first :dep (about a minute).
+                self.assertEqual(export.DEFAULT_TIMEOUT, grade.COURSE_CELL_TIMEOUT)
+                self.assertIn("30 s", (Path(d) / "nbgrader_config.py").read_text())
+                self.assertEqual(export.main([d, "--timeout", "900"]), 0)
+                config = PyFileConfigLoader("nbgrader_config.py", path=d).load_config()
+                self.assertEqual(Execute(config=config).timeout, 900)
+                self.assertEqual(export.main([d, "--timeout", "20"]), 2)
+        finally:
+            Execute.on_cell_executed = on_cell_executed  # the config patches it
+            for name, old in (saved or {}).items():
+                if old is None:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = old
+
+
+def run_grader(folder: Path, course: Path, jobs: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "grade.py"), str(folder), "--jobs", str(jobs),
+         "--course", str(course.parent), "--cell-timeout", str(CELL_TIMEOUT)],
+        capture_output=True, text=True, timeout=TIME_BOUND + 120,
+    )
+
 
 class GradeSubmissions(unittest.TestCase):
     """One batch through the real kernel: every outcome, and the bad files."""
@@ -258,11 +344,7 @@ class GradeSubmissions(unittest.TestCase):
         cls.folder = base / "submissions"
         cls.expected = submissions(cls.folder, course)
         started = time.monotonic()
-        cls.proc = subprocess.run(
-            [sys.executable, str(ROOT / "tools" / "grade.py"), str(cls.folder),
-             "--course", str(course.parent), "--cell-timeout", str(CELL_TIMEOUT)],
-            capture_output=True, text=True, timeout=TIME_BOUND + 120,
-        )
+        cls.proc = run_grader(cls.folder, course, 2)
         cls.seconds = time.monotonic() - started
         book = cls.folder / "gradebook.csv"
         cls.rows = []
@@ -316,6 +398,40 @@ class GradeSubmissions(unittest.TestCase):
         header = next(ln for ln in self.proc.stdout.splitlines() if ln.startswith("student"))
         self.assertIn("1.1 chunk_bounds", header)
         self.assertIn("1.2 add_in_chunks", header)
+
+    def test_a_line_with_elapsed_time_and_eta_per_finished_submission(self):
+        lines = [ln for ln in self.proc.stdout.splitlines() if re.match(r"\[grade\] \d+/\d+ ", ln)]
+        self.assertEqual(len(lines), len(self.expected), self.proc.stdout)
+        self.assertEqual([ln.split()[1] for ln in lines],
+                         [f"{k}/{len(self.expected)}" for k in range(1, len(self.expected) + 1)])
+        self.assertTrue(all("elapsed" in ln for ln in lines))
+        self.assertTrue(all("ETA" in ln for ln in lines[:-1]), lines)
+        self.assertIn("2 kernel(s) at a time", self.proc.stdout)
+
+
+class ParallelGradingIsSerialGrading(unittest.TestCase):
+    """The same four submissions (every outcome) with --jobs 2 and --jobs 1:
+    the same gradebook and the same feedback pages, byte for byte."""
+
+    def test_jobs_2_gives_what_jobs_1_gives(self):
+        with tempfile.TemporaryDirectory(prefix="parlab-grade-jobs-") as d:
+            base = Path(d)
+            course = course_copy(base / "course")
+            made = base / "made"
+            submissions(made, course)
+            books, pages = {}, {}
+            for jobs in (2, 1):
+                folder = base / f"jobs{jobs}"
+                folder.mkdir()
+                for name in ("ada", "bob", "cy", "eve"):
+                    (folder / f"{name}.ipynb").write_text((made / f"{name}.ipynb").read_text())
+                proc = run_grader(folder, course, jobs)
+                self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+                books[jobs] = (folder / "gradebook.csv").read_text()
+                pages[jobs] = {p.name: p.read_text() for p in (folder / "feedback").iterdir()}
+            self.assertEqual(books[2], books[1])
+            self.assertEqual(sorted(pages[2]), ["ada.html", "bob.html", "cy.html", "eve.html"])
+            self.assertEqual(pages[2], pages[1])
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import struct
@@ -337,6 +338,30 @@ class RunnerFailsForReal(unittest.TestCase):
 
     def run_fixture(self, name):
         return nbrun.run_notebook(FIXTURES / name, out=None, timeout=600)
+
+    def test_the_evcxr_cache_is_off_unless_asked_for(self):
+        saved = {k: os.environ.get(k) for k in (nbrun.CACHE_ENV, "EVCXR_CONFIG_DIR", "XDG_CACHE_HOME")}
+        try:
+            os.environ.pop(nbrun.CACHE_ENV, None)
+            nbrun.evcxr_environment(nbrun.TARGET / "evcxr-tmp-fixtures")
+            off = Path(os.environ["EVCXR_CONFIG_DIR"])
+            self.assertFalse((off / "init.evcxr").exists())
+            os.environ[nbrun.CACHE_ENV] = "1500"
+            nbrun.evcxr_environment(nbrun.TARGET / "evcxr-tmp-fixtures")
+            on = Path(os.environ["EVCXR_CONFIG_DIR"])
+            self.assertNotEqual(on, off)
+            self.assertEqual((on / "init.evcxr").read_text(), ":cache 1500\n")
+            self.assertEqual((on / "evcxr.toml").read_text(), (off / "evcxr.toml").read_text())
+            self.assertEqual(os.environ["XDG_CACHE_HOME"], str(nbrun.EVCXR_CACHE_HOME))
+            os.environ[nbrun.CACHE_ENV] = "lots"
+            with self.assertRaises(SystemExit):
+                nbrun.evcxr_environment(nbrun.TARGET / "evcxr-tmp-fixtures")
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
     def test_passing_notebook_passes(self):
         r = self.run_fixture("pass.ipynb")

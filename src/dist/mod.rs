@@ -58,6 +58,7 @@ pub mod mpi;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::kernels::{BLOCK, CallOption, Estimate, Float, MC_CHUNK};
+use crate::progress::Progress;
 use crate::timing::BenchResult;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -699,13 +700,44 @@ pub struct Run {
 }
 
 /// Runs `examples/<name>` (built by [`build_examples`]) on `ranks` ranks:
-/// `mpiexec -n <ranks> <binary> <args…>`, and reads its [`Report`].
+/// `mpiexec -n <ranks> <binary> <args…>`, and reads its [`Report`]. A run
+/// that takes a second or more prints one progress line when it ends (see
+/// [`crate::progress`]).
 ///
 /// # Errors
 /// [`ErrorKind::Io`] when mpiexec is missing or cannot start, the binary is not
 /// built, or the run exits non-zero (with its output's last lines);
 /// [`ErrorKind::Format`] when it prints no report.
 pub fn run_example(name: &str, ranks: usize, args: &[&str]) -> Result<Run> {
+    let binary = example_binary(name)?;
+    let mut runs = run_commands(
+        Path::new("mpiexec"),
+        &binary,
+        &[ranks],
+        args,
+        &Progress::auto(),
+    )?;
+    Ok(runs.remove(0))
+}
+
+/// Runs `examples/<name>` on each of `ranks` in turn (a scaling study:
+/// `&[1, 2, 3, 4]`), with the same arguments, printing a line as each run
+/// ends (see [`crate::progress`]; `progress` says when and where).
+///
+/// # Errors
+/// As [`run_example`], for the first run that fails; [`ErrorKind::InvalidInput`]
+/// for an empty `ranks`.
+pub fn run_example_on(
+    name: &str,
+    ranks: &[usize],
+    args: &[&str],
+    progress: &Progress,
+) -> Result<Vec<Run>> {
+    let binary = example_binary(name)?;
+    run_commands(Path::new("mpiexec"), &binary, ranks, args, progress)
+}
+
+fn example_binary(name: &str) -> Result<PathBuf> {
     if let Some(why) = mpi_missing() {
         return Err(Error::new(ErrorKind::Io, why));
     }
@@ -719,7 +751,30 @@ pub fn run_example(name: &str, ranks: usize, args: &[&str]) -> Result<Run> {
             ),
         ));
     }
-    run_command(Path::new("mpiexec"), ranks, &binary, args)
+    Ok(binary)
+}
+
+fn run_commands(
+    mpiexec: &Path,
+    binary: &Path,
+    ranks: &[usize],
+    args: &[&str],
+    progress: &Progress,
+) -> Result<Vec<Run>> {
+    if ranks.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "no rank counts to run on",
+        ));
+    }
+    let program = binary.file_name().unwrap_or_default().to_string_lossy();
+    let mut steps = progress.start(format!("mpiexec {program}"), ranks.len());
+    let mut runs = Vec::with_capacity(ranks.len());
+    for &n in ranks {
+        runs.push(run_command(mpiexec, n, binary, args)?);
+        steps.step(format_args!("{n} rank{}", if n == 1 { "" } else { "s" }));
+    }
+    Ok(runs)
 }
 
 fn run_command(mpiexec: &Path, ranks: usize, binary: &Path, args: &[&str]) -> Result<Run> {
@@ -763,6 +818,50 @@ fn run_command(mpiexec: &Path, ranks: usize, binary: &Path, args: &[&str]) -> Re
 mod tests {
     use super::*;
     use crate::kernels::{european_call, pi, sum};
+
+    /// A stand-in for mpiexec: prints the report of `fake` on `-n` ranks.
+    #[cfg(unix)]
+    fn fake_mpiexec(dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir).unwrap();
+        let line = Report::new("fake", 1, 1).to_line().unwrap();
+        let ranks = "\"ranks\":1";
+        let (before, after) = line.split_once(ranks).unwrap();
+        let script = dir.join("mpiexec");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf '%s\\n' '{before}\"ranks\":'\"$2\"'{after}'\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn runs_over_rank_counts_print_a_line_per_run_and_the_same_reports() {
+        let dir = std::env::temp_dir().join(format!("parlab-dist-progress-{}", std::process::id()));
+        let mpiexec = fake_mpiexec(&dir);
+        let binary = dir.join("fake");
+        std::fs::write(&binary, "").unwrap();
+        let out = crate::progress::Captured::default();
+        let shown = run_commands(&mpiexec, &binary, &[1, 2, 3], &[], &out.progress()).unwrap();
+        let quiet = run_commands(&mpiexec, &binary, &[1, 2, 3], &[], &Progress::never()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("[parlab] mpiexec fake: 1/3 (1 rank), elapsed "));
+        assert!(lines[2].starts_with("[parlab] mpiexec fake: 3/3 (3 ranks), elapsed "));
+        let reports = |runs: &[Run]| runs.iter().map(|r| r.report.clone()).collect::<Vec<_>>();
+        assert_eq!(reports(&shown), reports(&quiet));
+        assert_eq!(
+            shown.iter().map(|r| r.report.ranks).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        let err = run_commands(&mpiexec, &binary, &[], &[], &Progress::never()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
 
     #[test]
     fn block_ranges_cover_rows_once_in_order() {

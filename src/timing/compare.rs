@@ -33,6 +33,7 @@ use super::fallible::{KernelOutput, Written};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::Row;
 use crate::par::Par;
+use crate::progress::Progress;
 use crate::verify::{Comparable, Diff, Tol, check, diff};
 
 /// A kernel returns a fresh output, or writes into a buffer of its own (so
@@ -66,6 +67,7 @@ pub struct Compare<'a, O> {
     work: Work,
     kernels: Vec<(String, Kernel<'a, O>)>,
     pars: Vec<(String, Par)>,
+    progress: Progress,
 }
 
 impl<O: Comparable + Send> Default for Compare<'_, O> {
@@ -85,6 +87,7 @@ impl<'a, O: Comparable + Send> Compare<'a, O> {
             work: Work::new(),
             kernels: Vec::new(),
             pars: Vec::new(),
+            progress: Progress::auto(),
         }
     }
 
@@ -193,6 +196,14 @@ impl<'a, O: Comparable + Send> Compare<'a, O> {
         self
     }
 
+    /// Where and when a line is printed as each kernel's timing is done
+    /// (default [`Progress::auto`]: on stdout, once the comparison has run
+    /// for a second).
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
     /// Runs every kernel once and checks its output against the first kernel's;
     /// only if all agree, times each one.
     ///
@@ -248,6 +259,8 @@ impl<'a, O: Comparable + Send> Compare<'a, O> {
                     .or(default_par)
             })
             .collect();
+        // The clock starts with the checks: they are part of the wait.
+        let mut steps = self.progress.start("Compare", names.len());
         let mut reference: Option<O> = None;
         let mut diffs = Vec::with_capacity(names.len());
         for ((name, kernel), &par) in self.kernels.iter_mut().zip(&pars) {
@@ -310,6 +323,7 @@ impl<'a, O: Comparable + Send> Compare<'a, O> {
                 Kernel::Returns(f) => bench.try_run(&mut *f)?,
                 Kernel::Into { out, f, .. } => bench.try_run(|| f(out))?,
             });
+            steps.step(format_args!("`{name}` timed"));
         }
         Ok(Comparison {
             results,
@@ -431,6 +445,32 @@ mod tests {
 
     fn quick() -> Bench {
         crate::timing::bench::test_bench()
+    }
+
+    #[test]
+    fn comparisons_print_a_line_per_kernel_and_the_same_results() {
+        let a = Array2::from_shape_fn((64, 64), |(i, j)| (i * 64 + j) as f32);
+        let out = crate::progress::Captured::default();
+        let compare = |p: Progress| {
+            Compare::new()
+                .bench(quick())
+                .kernel("double", || &a + &a)
+                .kernel("times two", || a.mapv(|x| 2.0 * x))
+                .progress(p)
+                .run()
+                .unwrap()
+        };
+        let (shown, quiet) = (compare(out.progress()), compare(Progress::never()));
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("[parlab] Compare: 1/2 (`double` timed), elapsed "));
+        assert!(lines[1].starts_with("[parlab] Compare: 2/2 (`times two` timed), elapsed "));
+        assert!(lines[1].ends_with(", done"), "{text}");
+        assert_eq!(shown.diffs, quiet.diffs);
+        assert_eq!((shown.baseline, &shown.work), (quiet.baseline, &quiet.work));
+        let names = |c: &Comparison| c.results.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&shown), names(&quiet));
     }
 
     #[test]

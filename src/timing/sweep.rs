@@ -22,6 +22,7 @@ use super::stats::amdahl_serial_fraction;
 use crate::error::{Error, ErrorKind, Result};
 use crate::export::Row;
 use crate::par::Par;
+use crate::progress::Progress;
 use crate::verify::{Comparable, Tol, check};
 
 /// Times one closure on local pools of several sizes.
@@ -30,6 +31,7 @@ pub struct ThreadSweep {
     threads: Vec<usize>,
     bench: Bench,
     name: String,
+    progress: Progress,
 }
 
 impl ThreadSweep {
@@ -39,6 +41,7 @@ impl ThreadSweep {
             threads: threads.into_iter().collect(),
             bench: Bench::new(),
             name: String::new(),
+            progress: Progress::auto(),
         }
     }
 
@@ -64,6 +67,13 @@ impl ThreadSweep {
         self
     }
 
+    /// Where and when a line is printed as each thread count is done
+    /// (default [`Progress::auto`]: on stdout, once the sweep has run for a second).
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
     /// Times `f` inside a local pool of each thread count. Each pool is built
     /// before its measurement starts, outside the timed region.
     ///
@@ -84,9 +94,15 @@ impl ThreadSweep {
             ));
         }
         let mut results = Vec::with_capacity(self.threads.len());
+        let title = match self.name.as_str() {
+            "" => "ThreadSweep".to_string(),
+            name => format!("ThreadSweep {name}"),
+        };
+        let mut steps = self.progress.start(title, self.threads.len());
         for &t in &self.threads {
             let b = self.bench.clone().name(self.name.clone());
             results.push(measure(b.par(Par::Threads(t)))?);
+            steps.step(format_args!("{t} thread{}", if t == 1 { "" } else { "s" }));
         }
         Ok(Scaling::from_results(self.name.clone(), results))
     }
@@ -375,6 +391,7 @@ pub struct SizeSweep<'a, I, O> {
     tol: Box<dyn Fn(usize) -> Tol + Send + 'a>,
     work: Option<WorkFn<'a>>,
     size_unit: SizeUnit,
+    progress: Progress,
 }
 
 impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
@@ -392,7 +409,15 @@ impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
             tol: Box::new(|_| Tol::new(1e-8, 1e-5)),
             work: None,
             size_unit: SizeUnit::Elements,
+            progress: Progress::auto(),
         }
+    }
+
+    /// Where and when a line is printed as each size is done (default
+    /// [`Progress::auto`]: on stdout, once the sweep has run for a second).
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// What the sizes are, for the charts' x axis (default: elements).
@@ -522,6 +547,9 @@ impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
         let names: Vec<String> = self.kernels.iter().map(|k| k.0.clone()).collect();
         let mut results: Vec<Vec<BenchResult>> = vec![Vec::new(); names.len()];
         let mut work = Vec::new();
+        let mut steps = self
+            .progress
+            .start(format!("SizeSweep {}", names.join(", ")), self.sizes.len());
         for &n in &self.sizes {
             let setup = &mut self.setup;
             let input = catch_panic(|| setup(n)).map_err(|m| {
@@ -594,6 +622,7 @@ impl<'a, I: Sync, O: Comparable + Send> SizeSweep<'a, I, O> {
                 results[k].push(r);
             }
             work.push(self.work.as_ref().map_or_else(Work::new, |w| w(n)));
+            steps.step(format_args!("n = {n}"));
         }
         Ok(SizeScaling {
             sizes: self.sizes,
@@ -675,9 +704,68 @@ impl SizeScaling {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::Captured;
 
     fn quick() -> Bench {
         crate::timing::bench::test_bench()
+    }
+
+    #[test]
+    fn thread_sweeps_print_a_line_per_thread_count_and_the_same_results() {
+        let v: Vec<f64> = (0..10_000).map(f64::from).collect();
+        let out = Captured::default();
+        let sweep = |p: Progress| {
+            ThreadSweep::new([1, 2])
+                .name("sum")
+                .bench(quick())
+                .progress(p)
+                .run(|| v.iter().sum::<f64>())
+                .unwrap()
+        };
+        let (shown, quiet) = (sweep(out.progress()), sweep(Progress::never()));
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("[parlab] ThreadSweep sum: 1/2 (1 thread), elapsed "));
+        assert!(lines[0].contains(", ETA "), "{text}");
+        assert!(lines[1].starts_with("[parlab] ThreadSweep sum: 2/2 (2 threads), elapsed "));
+        assert!(lines[1].ends_with(", done"), "{text}");
+        let threads = |s: &Scaling| s.points.iter().map(|p| p.threads).collect::<Vec<_>>();
+        assert_eq!((shown.name.as_str(), threads(&shown)), ("sum", vec![1, 2]));
+        assert_eq!((quiet.name.as_str(), threads(&quiet)), ("sum", vec![1, 2]));
+        let samples = |s: &Scaling| {
+            s.points
+                .iter()
+                .map(|p| p.result.samples.len())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(samples(&shown), samples(&quiet));
+    }
+
+    #[test]
+    fn size_sweeps_print_a_line_per_size_and_the_same_results() {
+        let out = Captured::default();
+        let sweep = |p: Progress| {
+            SizeSweep::new([100, 1000], |n| {
+                (0..n).map(|i| i as f64).collect::<Vec<_>>()
+            })
+            .bench(quick())
+            .kernel("sum", |v| v.iter().sum::<f64>())
+            .kernel("fold", |v| v.iter().fold(0.0, |a, x| a + x))
+            .work(|n| Work::new().bytes(8.0 * n as f64))
+            .progress(p)
+            .run()
+            .unwrap()
+        };
+        let (shown, quiet) = (sweep(out.progress()), sweep(Progress::never()));
+        let text = out.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("[parlab] SizeSweep sum, fold: 1/2 (n = 100), elapsed "));
+        assert!(lines[1].starts_with("[parlab] SizeSweep sum, fold: 2/2 (n = 1000), elapsed "));
+        assert_eq!((&shown.sizes, &shown.names), (&quiet.sizes, &quiet.names));
+        assert_eq!(shown.work, quiet.work);
+        assert_eq!(shown.results.len(), quiet.results.len());
     }
 
     #[test]
