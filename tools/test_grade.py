@@ -159,7 +159,7 @@ class GradeWithoutKernel(unittest.TestCase):
             self.assertGreaterEqual(len(t.exercises), 2, t.path.name)
             self.assertEqual(len(t.exercises), checks, t.path.name)
             for ex in t.exercises:
-                self.assertRegex(ex.name, r"^\d+\.\d+ \w+$", t.path.name)
+                self.assertRegex(ex.name, r"^\d+[a-z]?\.\d+ \w+$", t.path.name)
                 self.assertTrue(ex.solution_ids, f"{t.path.name}: {ex.name} has no solution cell")
         self.assertEqual(names["check_chunk_bounds"], "1.1 chunk_bounds")
 
@@ -237,7 +237,7 @@ class NbgraderMetadata(unittest.TestCase):
                     self.assertTrue(meta["grade"] and meta["locked"], solution.name)
                     self.assertFalse(meta["solution"])
                     self.assertEqual(meta["points"], 1)
-                    self.assertRegex(meta["grade_id"], r"^ex\d+_\d+-\w+$")
+                    self.assertRegex(meta["grade_id"], r"^ex\d+[a-z]?_\d+-\w+$")
                     self.assertFalse(c["metadata"]["editable"])
                 for c in answers:
                     meta = c["metadata"]["nbgrader"]
