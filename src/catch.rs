@@ -171,7 +171,9 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
     })
 }
 
-fn payload_message(p: &(dyn std::any::Any + Send)) -> String {
+/// The text of a panic's payload (`panic!` with a message gives a `&str` or
+/// a `String`).
+pub(crate) fn payload_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {

@@ -48,16 +48,6 @@ enum Watched<R> {
     Stalled { ended: Vec<bool> },
 }
 
-fn message_of(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
-
 /// Runs each job on a detached thread and waits until all have ended, or
 /// until `progress` has not changed for `stall`. The calling thread holds a
 /// quiet panic hook all the while ([`crate::catch::catch_panic`]), so a
@@ -75,7 +65,7 @@ fn watch<R: Send + 'static>(
             let tx = tx.clone();
             std::thread::spawn(move || {
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                    .map_err(|p| message_of(&*p));
+                    .map_err(|p| crate::catch::payload_message(&*p));
                 let _ = tx.send((k, out));
             });
         }
